@@ -1,0 +1,5 @@
+"""Allow ``python -m generator``."""
+
+from generator._cli import main
+
+main()

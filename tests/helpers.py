@@ -1,0 +1,57 @@
+"""Shared test helpers: rendering kits, finding tools, running commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/fargate-gen.yml"))
+
+# .ci/run sets this: in CI a missing tool is a failure, never a skip.
+STRICT_ENV = "FARGATE_GEN_REQUIRE_TOOLS"
+
+
+def strict() -> bool:
+    return os.environ.get(STRICT_ENV, "") not in ("", "0", "false")
+
+
+def unavailable(reason: str) -> None:
+    """Skip because a tool or resource is missing on this machine; fail instead under CI."""
+    if strict():
+        pytest.fail(f"{reason} (required because {STRICT_ENV} is set)")
+    pytest.skip(reason)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        unavailable(f"{name} is not on PATH")
+    assert path is not None
+    return path
+
+
+def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = None,
+        check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def load_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by relative path, with its bytes."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
