@@ -95,6 +95,48 @@ def new(
     )
 
 
+@cli.command(epilog="""\b
+Exit codes:
+  0  no findings
+  1  findings (or, with --strict, a checker skipped because its tool is missing)
+  2  usage error""")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--kit", is_flag=True, help="Check the whole rendered repository, not just the config.")
+@click.option("--strict", is_flag=True, help="Treat a checker skipped for a missing tool as a failure.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text: grouped by file, on stderr. json: one object per finding, on stdout.",
+)
+@click.option("--timings", is_flag=True, help="Print each checker's wall time.")
+@click.option(
+    "--tf-mirror", metavar="DIR", envvar="FARGATE_GEN_TF_MIRROR",
+    help="Terraform provider mirror (the folder holding registry.terraform.io); env FARGATE_GEN_TF_MIRROR.",
+)
+def validate(
+    paths: tuple[Path, ...], kit: bool, strict: bool, output_format: str, timings: bool, tf_mirror: str | None
+) -> None:
+    """Check config files (default ./fargate-gen.yml), or with --kit a rendered repository.
+
+    PATH is a config file or a directory holding fargate-gen.yml. With --kit, the repository is checked
+    as its owner has it: the config against the schema, the task definition against the ECS API model
+    and Fargate's rules, the workflows with check-jsonschema, zizmor and actionlint, the Dockerfile with
+    hadolint, Terraform with fmt/init/validate, everything with checkov, and the facts that must agree
+    across files (port, health path, names, region, account, image repository).
+    """
+    from generator import checks
+    from generator.config import CONFIG_FILENAME
+    from generator.reporting import render
+
+    targets = list(paths) or [Path(".")]
+    if kit:
+        if len(targets) != 1 or not targets[0].is_dir():
+            raise click.BadParameter("--kit takes one repository directory", param_hint="PATH")
+        report = checks.validate_kit(targets[0], mirror=tf_mirror)
+    else:
+        report = checks.validate_configs([t / CONFIG_FILENAME if t.is_dir() else t for t in targets])
+    sys.exit(render(report, output_format=output_format, timings=timings, strict=strict, grouped=kit))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="fargate-gen")

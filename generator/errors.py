@@ -8,13 +8,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem in one file: where it is, what is wrong and how to fix it."""
+    """One problem in one file: where it is, what is wrong and how to fix it.
+
+    ``path`` is a JSON path into the file (``$.task_memory``) where the file is data, ``$`` for the
+    file as a whole; ``tool`` and ``rule`` name the checker and its rule (``hadolint``/``DL3007``).
+    """
 
     file: str
     path: str
     problem: str
     fix: str = ""
     line: int | None = None
+    tool: str = "schema"
+    rule: str = ""
 
     def __str__(self) -> str:
         text = f"{self.file}::{self.path}: {self.problem}"
@@ -23,6 +29,11 @@ class Finding:
         if self.line is not None:
             text += f" (line {self.line})"
         return text
+
+    @property
+    def message(self) -> str:
+        """The problem and its fix, without the location."""
+        return f"{self.problem} — {self.fix}" if self.fix else self.problem
 
 
 class FargateGenError(Exception):
