@@ -1,0 +1,55 @@
+output "load_balancer_dns" {
+  description = "DNS name of the load balancer."
+  value       = module.alb.dns_name
+}
+
+output "service_url" {
+  description = "URL of the service (HTTP until a domain and certificate are added)."
+  value       = "http://${module.alb.dns_name}"
+}
+
+output "ecr_repository_url" {
+  description = "ECR repository the images are pushed to."
+  value       = data.aws_ecr_repository.app.repository_url
+}
+
+output "ecs_cluster_name" {
+  description = "Name of the ECS cluster."
+  value       = module.ecs_service.cluster_name
+}
+
+output "ecs_service_name" {
+  description = "Name of the ECS service."
+  value       = module.ecs_service.service_name
+}
+
+output "task_definition_family" {
+  description = "Family CI registers new revisions in."
+  value       = module.ecs_service.task_definition_family
+}
+
+output "container_name" {
+  description = "Name of the application container in the task definition."
+  value       = module.ecs_service.container_name
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the containers."
+  value       = module.ecs_service.log_group_name
+}
+
+output "task_execution_role_arn" {
+  description = "ARN of the task execution role."
+  value       = module.ecs_service.execution_role_arn
+}
+
+output "task_role_arn" {
+  description = "ARN of the task role."
+  value       = module.ecs_service.task_role_arn
+}
+
+output "database_endpoint" {
+  description = "host:port of the database; null without one."
+  # Not one(module.database[*].endpoint): checkov stops resolving module values after a module splat.
+  value = var.enable_database ? module.database[0].endpoint : null
+}
