@@ -88,6 +88,8 @@ REJECTED = [
     ("project_name", "rider--app"),
     ("project_name", "riderapp-"),
     ("aws_region", "US-EAST-1"),
+    ("aws_region", "us-gov-west-1"),
+    ("aws_region", "cn-north-1"),
     ("aws_account_id", "12345"),
     ("github_repository", "riderapp"),
     ("database_instance_class", "t3.micro"),

@@ -60,7 +60,8 @@ def validate_kit(repo: Path, *, mirror: str | None = None, jobs: int = 4) -> Rep
         "zizmor": tools.zizmor,
         "actionlint": tools.actionlint,
         "hadolint": tools.hadolint,
-        "terraform": tools.terraform,
+        "terraform fmt": tools.terraform_fmt,
+        "terraform validate": tools.terraform_validate,
         "checkov": tools.checkov,
     }
     report = Report()

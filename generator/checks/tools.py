@@ -96,8 +96,20 @@ def hadolint(kit: Kit) -> list[Finding]:
     ]
 
 
-def terraform(kit: Kit) -> list[Finding]:
-    """``terraform fmt -check`` on infra/, then ``init -backend=false`` + ``validate`` on each root.
+def terraform_fmt(kit: Kit) -> list[Finding]:
+    """``terraform fmt -check`` on infra/ (needs no providers)."""
+    tool = kit.which("terraform")
+    if not kit.path("infra").is_dir():
+        return [Finding("infra", "$", "is missing", "restore it from the template", tool="terraform")]
+    result = _run([tool, "fmt", "-check", "-list=true", "-recursive", "infra"], kit.root)
+    return [
+        Finding(name, "$", "is not formatted", "run `terraform fmt -recursive infra`", tool="terraform", rule="fmt")
+        for name in result.stdout.split()
+    ]
+
+
+def terraform_validate(kit: Kit) -> list[Finding]:
+    """``init -backend=false`` + ``validate`` on each Terraform root.
 
     Runs in a scratch copy of ``infra/`` and ``.aws/`` so the repository gains no ``.terraform``
     folder or lock file; providers come from a mirror so nothing needs the network.
@@ -105,12 +117,8 @@ def terraform(kit: Kit) -> list[Finding]:
     tool = kit.which("terraform")
     infra = kit.path("infra")
     if not infra.is_dir():
-        return [Finding("infra", "$", "is missing", "restore it from the template", tool="terraform")]
+        return []  # terraform_fmt reports it
     findings = []
-    result = _run([tool, "fmt", "-check", "-list=true", "-recursive", "infra"], kit.root)
-    for name in result.stdout.split():
-        findings.append(Finding(name, "$", "is not formatted", "run `terraform fmt -recursive infra`",
-                                tool="terraform", rule="fmt"))
     with tempfile.TemporaryDirectory(prefix="fargate-gen-tf-") as scratch:
         work = Path(scratch)
         env = _terraform.offline_env(work, Path(kit.mirror) if kit.mirror else None)
