@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from generator._terraform import offline_env
+from generator.checks.tools import CHECKOV_RUNS
 from tests.helpers import EXAMPLES, load_yaml, require_tool, run, unavailable
 
 pytestmark = pytest.mark.slow
@@ -120,14 +121,15 @@ def test_scripts_pass_shellcheck(kit: Path) -> None:
         assert script.stat().st_mode & 0o111, f"{script.name} is executable"
 
 
-def test_checkov_finds_nothing(kit: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("directory", "options"), CHECKOV_RUNS, ids=[d for d, _ in CHECKOV_RUNS])
+def test_checkov_finds_nothing(kit: Path, directory: str, options: tuple[str, ...]) -> None:
     checkov = require_tool("checkov")
-    result = run(
-        [checkov, "-d", str(kit), "--framework", "terraform", "dockerfile", "github_actions",
-         "--output", "json", "--quiet", "--compact", "--skip-download"], check=False, timeout=900,
-    )
+    result = run([checkov, "-d", directory, *options, "--output", "json", "--quiet", "--compact", "--skip-download"],
+                 cwd=kit, check=False, timeout=900)
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
+    summaries = [r["summary"] for r in reports if isinstance(r, dict) and "summary" in r]
+    assert sum(s["passed"] for s in summaries) > 20, "checkov evaluated the files"
     failed = [c for r in reports for c in r.get("results", {}).get("failed_checks", [])]
     assert failed == [], [(c["check_id"], c["file_path"], c["resource"]) for c in failed]
     for report in reports:

@@ -152,25 +152,36 @@ def terraform_validate(kit: Kit) -> list[Finding]:
     return findings
 
 
+# One checkov run per Terraform root: in a single run over infra/, the bootstrap root's tfvars keep
+# checkov from resolving some module values, and it then passes those checks without evaluating them.
+CHECKOV_RUNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("infra", ("--framework", "terraform", "--skip-path", "bootstrap")),
+    ("infra/bootstrap", ("--framework", "terraform")),
+    (".", ("--framework", "dockerfile", "github_actions")),
+)
+
+
 def checkov(kit: Kit) -> list[Finding]:
-    """checkov over the Terraform, the Dockerfile and the workflows."""
+    """checkov over each Terraform root, the Dockerfile and the workflows."""
     tool = kit.which("checkov")
-    result = _run(
-        [tool, "-d", str(kit.root), "--framework", "terraform", "dockerfile", "github_actions",
-         "--output", "json", "--quiet", "--compact", "--skip-download"],
-        kit.root,
-    )
-    reports = _json_output("checkov", result)
     findings = []
-    for report in reports if isinstance(reports, list) else [reports]:
-        if not isinstance(report, dict):
+    for directory, options in CHECKOV_RUNS:
+        if not kit.path(directory).is_dir():
             continue
-        for failed in report.get("results", {}).get("failed_checks", []):
-            filename = failed["file_path"].lstrip("/")
-            line = (failed.get("file_line_range") or [None])[0]
-            findings.append(
-                Finding(filename, "$", f"{failed['check_name']} ({failed['resource']})",
-                        failed.get("guideline") or "fix it, or skip it inline with #checkov:skip=ID:reason",
-                        line, "checkov", failed["check_id"])
-            )
+        result = _run(
+            [tool, "-d", directory, *options, "--output", "json", "--quiet", "--compact", "--skip-download"],
+            kit.root,
+        )
+        reports = _json_output("checkov", result)
+        for report in reports if isinstance(reports, list) else [reports]:
+            if not isinstance(report, dict):
+                continue
+            for failed in report.get("results", {}).get("failed_checks", []):
+                filename = str(Path(directory) / failed["file_path"].lstrip("/"))
+                line = (failed.get("file_line_range") or [None])[0]
+                findings.append(
+                    Finding(filename, "$", f"{failed['check_name']} ({failed['resource']})",
+                            failed.get("guideline") or "fix it, or skip it inline with #checkov:skip=ID:reason",
+                            line, "checkov", failed["check_id"])
+                )
     return findings
