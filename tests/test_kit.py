@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from generator._terraform import offline_env
 from generator.checks.tools import CHECKOV_RUNS
-from tests.helpers import EXAMPLES, load_yaml, require_tool, run, unavailable
+from tests.helpers import EXAMPLES, ROOT, load_yaml, require_tool, run, unavailable
 
 pytestmark = pytest.mark.slow
 NAMES = [example.name for example in EXAMPLES]
@@ -96,15 +97,22 @@ def test_no_expressions_inside_run_scripts(kit: Path) -> None:
 
 
 def test_actions_pinned_to_verified_shas(kit: Path) -> None:
-    pins = json.loads((Path(__file__).resolve().parents[2] / "shared" / "data" / "action-pins.json").read_text())
+    """Every action is pinned to a full SHA with its tag as a comment, and both match the verified pins."""
+    pins_file = ROOT.parent / "shared" / "data" / "action-pins.json"
+    if not pins_file.is_file():
+        unavailable(f"{pins_file} (the verified action pins) is not beside this checkout")
+    pins = json.loads(pins_file.read_text())["actions"]
+    seen = set()
     for path in (kit / ".github" / "workflows").glob("*.yml"):
-        for job in load_yaml(path)["jobs"].values():
-            uses = [job["uses"]] if "uses" in job else [s["uses"] for s in job.get("steps", []) if "uses" in s]
-            for ref in uses:
-                if ref.startswith("./"):
-                    continue
-                action, _, sha = ref.partition("@")
-                assert pins["actions"][action]["sha"] == sha, (path.name, ref)
+        for line in path.read_text().splitlines():
+            match = re.match(r"^\s*(?:-\s+)?uses: (\S+)(.*)$", line)
+            if not match or match.group(1).startswith("./"):
+                continue
+            action, _, sha = match.group(1).partition("@")
+            assert pins[action]["sha"] == sha, (path.name, line)
+            assert match.group(2).strip() == f"# {pins[action]['tag']}", (path.name, line)
+            seen.add(action)
+    assert {"actions/checkout", "aws-actions/configure-aws-credentials", "hashicorp/setup-terraform"} <= seen
 
 
 def test_dockerfile_passes_hadolint(kit: Path) -> None:
