@@ -137,6 +137,55 @@ def validate(
     sys.exit(render(report, output_format=output_format, timings=timings, strict=strict, grouped=kit))
 
 
+UPDATE_EXIT_CODES = """\b
+Exit codes (with several repositories: the first of 1, 3, 4 that applies to any, else 0):
+  0  updated, or already up to date (with --pretend: would be)
+  1  a repository could not be updated: its message says why; it was left as it was
+  2  usage error (unknown option, --pretend with --check)
+  3  updated, but some files need you: conflict markers (or .rej files), or files the new
+     template removed that you had changed (kept); each is listed
+  4  --check only: an update is available (a newer template, or a changed fargate-gen.yml)"""
+
+
+@cli.command(epilog=UPDATE_EXIT_CODES)
+@click.argument("repos", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--vcs-ref", "-r", metavar="REF",
+    help="Template version to go to, e.g. v0.2.0 (default: the newest); ':current:' keeps the "
+    "kit's version and only re-renders a changed fargate-gen.yml.",
+)
+@click.option("--pretend", is_flag=True, help="Print the diff the update would make (stdout); write nothing.")
+@click.option("--check", is_flag=True, help="Only say whether an update is available (exit 4 if so).")
+@click.option(
+    "--conflict", type=click.Choice(["inline", "rej"]), default="inline", show_default=True,
+    help="inline: conflict markers in the file. rej: the file takes the new template and your edit "
+    "goes to FILE.rej (it then survives only there).",
+)
+def update(repos: tuple[Path, ...], vcs_ref: str | None, pretend: bool, check: bool, conflict: str) -> None:
+    """Upgrade kits (default: the current directory) to a newer template, keeping your edits.
+
+    Also re-renders a kit whose fargate-gen.yml you changed (validated first). Each REPO must be a
+    git repository with nothing uncommitted: your edits are what differs between its last commit
+    and the template version it was rendered from, and they are merged into the new version. Kits
+    rendered by fargate-gen itself update offline: every released template ships inside it.
+    Progress and results go to stderr; the --pretend diff to stdout.
+    """
+    if pretend and check:
+        raise click.UsageError("--pretend and --check cannot be combined")
+    from generator.update import update as update_kits
+
+    report = update_kits(
+        list(repos) or [Path(".")],
+        vcs_ref=vcs_ref,
+        pretend=pretend,
+        check=check,
+        conflict="rej" if conflict == "rej" else "inline",
+        progress=lambda line: click.echo(line, err=True),
+        output=click.echo,
+    )
+    sys.exit(report.exit_code)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="fargate-gen")

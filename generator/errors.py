@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,70 @@ class DestinationError(FargateGenError):
 
 class TemplateError(FargateGenError):
     """Copier could not fetch or render the template."""
+
+
+class UpdateError(FargateGenError):
+    """A repository cannot be updated; it was left as it was."""
+
+    def __init__(
+        self, repo: Path, problem: str, fix: str, *, file: str | None = None, path: str = "$"
+    ) -> None:
+        self.repo = repo
+        where = f"{repo / file}::{path}" if file else str(repo)
+        super().__init__(f"{where}: {problem} — {fix}")
+
+
+class NotARepositoryError(UpdateError):
+    """The path is not (inside) a git repository, so there is no commit to merge against."""
+
+    def __init__(self, repo: Path) -> None:
+        if not repo.exists():
+            super().__init__(repo, "does not exist", "give the directory of a rendered kit")
+        else:
+            super().__init__(
+                repo, "is not a git repository, so there is no commit to merge your edits against",
+                "commit the kit first: git init && git add -A && git commit -m 'fargate-gen kit'",
+            )
+
+
+class DirtyRepositoryError(UpdateError):
+    """The working tree has uncommitted or untracked changes, which an update could mix with its own."""
+
+    def __init__(self, repo: Path, changes: Sequence[str]) -> None:
+        shown = ", ".join(changes[:5]) + (", …" if len(changes) > 5 else "")
+        super().__init__(
+            repo, f"{len(changes)} uncommitted or untracked change(s) ({shown})",
+            "commit them, or set them aside with git stash --include-untracked, then run again",
+        )
+
+
+class AnswersError(UpdateError):
+    """``.copier-answers.yml`` is missing, unreadable, or was not written by a fargate-gen template."""
+
+    def __init__(self, repo: Path, problem: str, fix: str, path: str = "$") -> None:
+        super().__init__(repo, problem, fix, file=".copier-answers.yml", path=path)
+
+
+class VersionError(UpdateError):
+    """The requested template version is unknown, or older than the kit's (a downgrade)."""
+
+
+class UntrustedTemplateError(UpdateError):
+    """The update would run a template's migrations, which copier runs only for trusted templates."""
+
+    def __init__(self, repo: Path, src: str, features: str) -> None:
+        super().__init__(
+            repo, f"the update runs {features} from {src}, code that copier runs only for a trusted template",
+            "if you trust it, list it under 'trust:' in copier's settings.yml (see copier's docs, "
+            "'Settings'), then run again; fargate-gen trusts only its own template",
+        )
+
+
+class UpdateFailedError(UpdateError):
+    """copier failed part-way; the repository was restored to its last commit."""
+
+    def __init__(self, repo: Path, reason: str) -> None:
+        super().__init__(
+            repo, f"the update failed ({reason}); the repository was restored to its last commit",
+            "fix the cause and run again, or report it with this message",
+        )

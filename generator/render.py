@@ -39,6 +39,11 @@ def new(
     The config is validated before copier runs, copier renders into a temporary folder, and the
     files reach ``dest`` only when rendering succeeded and no existing file would be overwritten
     (unless ``overwrite``): a failure leaves ``dest`` as it was, not even created.
+
+    Without ``template``, an installed fargate-gen renders its packaged template from the release
+    archives, offline, so that the kit records the canonical repository URL and the release tag and
+    ``fargate-gen update`` (or copier, anywhere) can re-render it later; a development checkout
+    renders its working tree.
     """
     answers: dict[str, Any] | None = None
     if config is not None:
@@ -46,12 +51,19 @@ def new(
     if dest.exists() and not dest.is_dir():
         raise DestinationError(f"{dest}: exists and is not a directory — choose another destination")
 
-    with tempfile.TemporaryDirectory(prefix="fargate-gen-") as scratch:
+    # Imported here, like copier: `fargate-gen validate` (every commit) needs neither.
+    from generator import _releases
+
+    src = template or (str(template_root()) if _releases.is_checkout() else _releases.CANONICAL_URL)
+    if _releases.is_canonical(src) and vcs_ref is not None:
+        vcs_ref = _release_tag(vcs_ref)
+    with tempfile.TemporaryDirectory(prefix="fargate-gen-") as scratch, _releases.serving(src):
         staging = Path(scratch) / "kit"
         _run_copier(
             staging,
-            src=template or str(template_root()),
-            # The packaged template is rendered as it is on disk, uncommitted edits included.
+            src=src,
+            # A checkout's template is rendered as it is on disk, uncommitted edits included; the
+            # packaged one at its newest release (or, in a development build, its unreleased state).
             vcs_ref=vcs_ref or (None if template else "HEAD"),
             data=answers if answers is not None else dict(data or {}),
             ask=answers is None,
@@ -67,6 +79,19 @@ def new(
     return RenderResult(dest, files, rendered.data)
 
 
+def _release_tag(vcs_ref: str) -> str:
+    from generator import _releases
+
+    known = [release.tag for release in _releases.releases()]
+    for tag in (vcs_ref, f"v{vcs_ref}"):
+        if tag in known:
+            return tag
+    raise TemplateError(
+        f"{_releases.CANONICAL_URL}: {vcs_ref} is not a release this fargate-gen carries "
+        f"({', '.join(known) or 'none'}) — choose one of them, or upgrade fargate-gen"
+    )
+
+
 def _run_copier(
     staging: Path, *, src: str, vcs_ref: str | None, data: Mapping[str, Any], ask: bool
 ) -> None:
@@ -75,8 +100,13 @@ def _run_copier(
     from copier.errors import CopierError, DirtyLocalWarning
     from jinja2 import TemplateError as JinjaTemplateError
 
+    from generator._releases import environment
+
+    # copier commits a checkout's uncommitted template edits in a throw-away clone and records that
+    # commit as _commit: fixed dates make its id depend on the content alone, so equal renders are equal.
+    dates = {"GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z"}
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), environment(dates if vcs_ref == "HEAD" else {}):
             # A template checkout with uncommitted edits is normal while developing it.
             warnings.filterwarnings("ignore", category=DirtyLocalWarning)
             copier.run_copy(
