@@ -173,7 +173,9 @@ resource "aws_ecs_task_definition" "this" {
 
   lifecycle {
     # CI registers every later revision from the same JSON; this first one only has to exist.
-    ignore_changes = [container_definitions, cpu, memory, runtime_platform, volume]
+    # tags: ecs-deploy.sh tags each revision that completed a deployment (deployed-at), this one
+    # too; ecs-rollback.sh looks for that tag, so Terraform must not remove it.
+    ignore_changes = [container_definitions, cpu, memory, runtime_platform, volume, tags]
 
     precondition {
       condition     = local.task_definition.family == var.name
