@@ -284,9 +284,7 @@ def test_kit_deploys_rolls_back_and_tears_down(
         )
     destroy, deregister, destroy_bootstrap = readme_commands(kit, "## Tearing down")
     assert destroy.startswith("terraform -chdir=infra destroy ")
-    # The README's `-var image=unused` fails the image variable's validation (see the xfail test
-    # below); any valid reference does for a destroy.
-    sh(re.sub(r"-var image=\S+", f"-var image={image_b}", destroy), cwd=kit, env=user, stdin="yes\n")
+    sh(destroy, cwd=kit, env=user, stdin="yes\n")
     deregistered = sh(deregister, cwd=kit, env=user).stdout.split()
     assert deregistered == ["2", "3"], "Terraform deregistered its revision 1; CI's are the user's to remove"
     # "empty the repository and the bucket first"
@@ -301,11 +299,6 @@ def test_kit_deploys_rolls_back_and_tears_down(
     assert left == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="README 'Tearing down': `-var image=unused` fails the ecs-service module's image validation; "
-    "fix the README (template/README.md.jinja), then drop this marker",
-)
 def test_readme_teardown_destroy_command_passes_validation(
     kit: Path, answers: dict[str, Any], emulator: Emulator, cli_config_file: Path
 ) -> None:
