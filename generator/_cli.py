@@ -184,6 +184,32 @@ def update(repos: tuple[Path, ...], vcs_ref: str | None, pretend: bool, check: b
         output=click.echo,
     )
     sys.exit(report.exit_code)
+@cli.command(epilog=EXIT_CODES)
+@click.argument("config", required=False, type=click.Path(path_type=Path), default="fargate-gen.yml")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="json: the same report as one object on stdout.",
+)
+def explain(config: Path, output_format: str) -> None:
+    """Print, per environment, what CONFIG creates, the modeled critical path of one rolling deploy
+    next to the same model under AWS defaults, and a monthly cost estimate from a dated price table.
+
+    CONFIG defaults to ./fargate-gen.yml; a directory means its fargate-gen.yml.
+    """
+    import json
+
+    from generator.config import CONFIG_FILENAME, load_config
+    from generator.explain import as_data, as_text, explain as build
+
+    try:
+        explanation = build(load_config(config / CONFIG_FILENAME if config.is_dir() else config))
+    except FargateGenError as error:
+        _fail(error)
+        return
+    if output_format == "json":
+        click.echo(json.dumps(as_data(explanation), indent=2))
+    else:
+        click.echo(as_text(explanation))
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ Kept free of copier and other heavy imports: ``fargate-gen validate`` runs on ev
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 from collections.abc import Iterator, Mapping
@@ -127,11 +128,21 @@ def _build_mapping(
                 ]
             )
         lines[child] = line
-        if isinstance(value_node, yaml.MappingNode):
-            result[key] = _build_mapping(loader, value_node, child, source, lines)
-        else:
-            result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _build_value(loader, value_node, child, source, lines)
     return result
+
+
+def _build_value(loader: yaml.SafeLoader, node: yaml.Node, path: str, source: str, lines: dict[str, int]) -> Any:
+    """Construct ``node``, recording the line of every key and list item below it."""
+    if isinstance(node, yaml.MappingNode):
+        return _build_mapping(loader, node, path, source, lines)
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for index, item in enumerate(node.value):
+            lines[f"{path}[{index}]"] = item.start_mark.line + 1
+            items.append(_build_value(loader, item, f"{path}[{index}]", source, lines))
+        return items
+    return loader.construct_object(node, deep=True)
 
 
 def read_document(path: Path) -> Document:
@@ -153,15 +164,16 @@ def read_document(path: Path) -> Document:
 
 
 def apply_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``data`` with every default of the schema filled in, per-``app_type`` ones included.
+    """Return a copy of ``data`` with every default of the schema filled in.
 
-    JSON Schema validators ignore ``default``; the schema keeps the per-app-type defaults in
-    ``allOf[].if/then`` branches, applied here until nothing changes.
+    JSON Schema validators ignore ``default``. The schema keeps per-``app_type`` defaults in
+    ``allOf[].if/then`` branches and nested ones inside objects and array items; they are applied
+    here, a partial object given by the user being completed key by key, until nothing changes.
     """
     from jsonschema import Draft202012Validator
 
     schema = project_schema()
-    result = dict(data)
+    result = copy.deepcopy(dict(data))
     changed = True
     while changed:
         changed = False
@@ -171,14 +183,74 @@ def apply_defaults(data: Mapping[str, Any]) -> dict[str, Any]:
                 branches.append(branch["then"])
         for branch in branches:
             for name, spec in branch.get("properties", {}).items():
-                if name not in result and "default" in spec:
-                    result[name] = spec["default"]
-                    changed = True
+                changed |= _fill(result, name, spec)
     return result
 
 
+def _resolve(spec: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Follow a local ``$ref`` (``#/$defs/...``), keeping the referring schema's own keywords."""
+    ref = spec.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return spec
+    target: Any = project_schema()
+    for part in ref[2:].split("/"):
+        target = target[part]
+    return {**target, **{k: v for k, v in spec.items() if k != "$ref"}}
+
+
+def _fill(container: dict[str, Any], name: str, spec: Mapping[str, Any]) -> bool:
+    """Fill ``container[name]`` and what is nested in it from ``spec``'s defaults; True if it changed."""
+    spec = _resolve(spec)
+    changed = False
+    if name not in container:
+        if "default" not in spec:
+            return False
+        container[name] = copy.deepcopy(spec["default"])
+        changed = True
+    value = container[name]
+    if isinstance(value, dict):
+        if isinstance(spec.get("default"), dict):
+            for key, default in spec["default"].items():
+                if key not in value:
+                    value[key] = copy.deepcopy(default)
+                    changed = True
+        for key, nested in spec.get("properties", {}).items():
+            changed |= _fill(value, key, nested)
+    elif isinstance(value, list) and "items" in spec:
+        items = _resolve(spec["items"])
+        for item in value:
+            if isinstance(item, dict):
+                for key, nested in items.get("properties", {}).items():
+                    changed |= _fill(item, key, nested)
+    return changed
+
+
+ENVIRONMENT_OVERRIDES = ("task_cpu", "task_memory", "desired_count")
+
+
+def effective_environments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each environment with the top-level values it does not override (config has its defaults).
+
+    The last environment is production. The template computes the same in
+    ``template/_fragments/environments.jinja``.
+    """
+    environments = []
+    entries = config.get("environments") or [{"name": "prod"}]
+    for index, entry in enumerate(entries):
+        environment = {key: config.get(key) for key in ENVIRONMENT_OVERRIDES}
+        environment.update({k: v for k, v in entry.items() if k != "autoscaling"})
+        environment["autoscaling"] = {**(config.get("autoscaling") or {}), **(entry.get("autoscaling") or {})}
+        environment["production"] = index == len(entries) - 1
+        environment.setdefault("fargate_spot_percent", 0)
+        if environment.get("domain") and not environment.get("hosted_zone"):
+            environment["hosted_zone"] = environment["domain"].split(".", 1)[1]
+        environments.append(environment)
+    return environments
+
+
 def check(data: Mapping[str, Any], source: str, lines: Mapping[str, int] | None = None) -> list[Finding]:
-    """Every schema violation in ``data`` (defaults already applied), sorted by path."""
+    """Every schema violation in ``data`` (defaults already applied), then the rules across
+    settings that JSON Schema cannot express, sorted by path."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(project_schema())
@@ -187,8 +259,61 @@ def check(data: Mapping[str, Any], source: str, lines: Mapping[str, int] | None 
         for error in validator.iter_errors(dict(data))
         for finding in _findings(error, data, source, lines or {})
     ]
+    findings.extend(_cross_setting_findings(data, source, lines or {}))
     unique = {(f.path, f.problem): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.path, f.problem))
+
+
+def _cross_setting_findings(data: Mapping[str, Any], source: str, lines: Mapping[str, int]) -> list[Finding]:
+    """Rules across settings: unique environment names, valid sizes per environment, autoscaling
+    bounds, no Spot in production, domains inside their hosted zones."""
+    entries = data.get("environments")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        return []
+    findings = []
+
+    def add(path: str, problem: str, fix: str) -> None:
+        findings.append(Finding(source, path, problem, fix, lines.get(path)))
+
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        name = entry.get("name")
+        if isinstance(name, str) and name in seen:
+            add(f"$.environments[{index}].name", f"'{name}' is already environment {seen[name]}",
+                "give every environment its own name")
+        elif isinstance(name, str):
+            seen[name] = index
+    try:
+        environments = effective_environments(data)
+    except (AttributeError, TypeError, IndexError):
+        return findings  # malformed values: the schema errors already say what is wrong
+    pairs = {
+        branch["if"]["properties"]["task_cpu"]["const"]: branch["then"]["properties"]["task_memory"]["enum"]
+        for branch in project_schema()["allOf"]
+        if "task_cpu" in branch["if"]["properties"]
+    }
+    for index, (entry, environment) in enumerate(zip(entries, environments)):
+        where = f"$.environments[{index}]"
+        cpu, memory = environment.get("task_cpu"), environment.get("task_memory")
+        if ("task_cpu" in entry or "task_memory" in entry) and cpu in pairs and memory not in pairs[cpu]:
+            add(f"{where}.task_memory" if "task_memory" in entry else f"{where}.task_cpu",
+                f"{memory} MiB is not valid with {cpu} CPU units in environment '{environment['name']}'",
+                f"use task_memory one of {', '.join(map(str, pairs[cpu]))}")
+        scaling, count = environment["autoscaling"], environment.get("desired_count")
+        if scaling.get("enabled") and isinstance(count, int) and isinstance(scaling.get("max_count"), int) \
+                and scaling["max_count"] < count:
+            path = f"{where}.autoscaling.max_count" if "max_count" in (entry.get("autoscaling") or {}) \
+                else "$.autoscaling.max_count"
+            add(path, f"max_count {scaling['max_count']} is below desired_count {count} in environment "
+                f"'{environment['name']}'", f"raise max_count to at least {count}, or disable autoscaling")
+        if environment["production"] and entry.get("fargate_spot_percent"):
+            add(f"{where}.fargate_spot_percent", f"'{environment['name']}' is the last environment (production), "
+                "where Fargate Spot interruptions are not acceptable", "set it to 0, or use Spot in an earlier environment")
+        domain, zone = entry.get("domain"), environment.get("hosted_zone")
+        if isinstance(domain, str) and isinstance(zone, str) and domain != zone and not domain.endswith("." + zone):
+            add(f"{where}.hosted_zone", f"{domain} is not inside the hosted zone {zone}",
+                f"use a zone that {domain} ends with")
+    return findings
 
 
 def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -207,12 +332,14 @@ def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> dict[
 def _findings(error: Any, data: Mapping[str, Any], source: str, lines: Mapping[str, int]) -> list[Finding]:
     """Turn one jsonschema error into findings whose messages say how to fix them."""
     if error.validator == "additionalProperties":
-        known = project_schema()["properties"]
+        known = error.schema.get("properties", {})
+        parent = _json_path(error.absolute_path)
         findings = []
-        for name in sorted(set(data) - set(known)):
+        for name in sorted(set(error.instance) - set(known)):
             close = difflib.get_close_matches(name, known, n=1)
             fix = f"did you mean '{close[0]}'?" if close else "remove it; the schema lists every setting"
-            findings.append(Finding(source, f"$.{name}", "is not a known setting", fix, lines.get(f"$.{name}")))
+            path = f"{parent}.{name}"
+            findings.append(Finding(source, path, "is not a known setting", fix, lines.get(path)))
         return findings
     return [_finding(error, data, source, lines)]
 
@@ -221,18 +348,21 @@ def _finding(error: Any, data: Mapping[str, Any], source: str, lines: Mapping[st
     """Turn one jsonschema error into a Finding whose message says how to fix it."""
     schema = project_schema()
     properties: dict[str, Any] = schema["properties"]
-    path = "$" + "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in error.absolute_path)
-    name = str(error.absolute_path[-1]) if error.absolute_path else ""
-    spec = properties.get(name, {})
+    path = _json_path(error.absolute_path)
+    name = next((str(p) for p in reversed(error.absolute_path) if isinstance(p, str)), "")
+    # The subschema that failed carries the property's own hints (x-fix, examples, bounds).
+    spec = error.schema if isinstance(error.schema, dict) else properties.get(name, {})
     value = error.instance
 
     if error.validator == "required":
         missing = error.message.split("'")[1]
-        example = properties[missing]["examples"][0]
-        return Finding(source, f"$.{missing}", "is required", f"add '{missing}: {json.dumps(example)}'")
+        example = (error.schema.get("properties", {}).get(missing, {}).get("examples") or ["..."])[0]
+        where = f"{_json_path(error.absolute_path)}.{missing}"
+        return Finding(source, where, "is required", f"add '{missing}: {json.dumps(example)}'", lines.get(where))
     line = lines.get(path)
     if error.validator == "type":
-        fix = spec.get("x-fix") or f"use a {error.validator_value}, e.g. {json.dumps(spec.get('examples', [''])[0])}"
+        example = (spec.get("examples") or properties.get(name, {}).get("examples") or [""])[0]
+        fix = spec.get("x-fix") or f"use a {error.validator_value}, e.g. {json.dumps(example)}"
         return Finding(source, path, f"{json.dumps(value)} is not a {error.validator_value}", fix, line)
     if error.validator in ("enum", "const"):
         allowed = error.validator_value if error.validator == "enum" else [error.validator_value]
@@ -249,6 +379,10 @@ def _finding(error: Any, data: Mapping[str, Any], source: str, lines: Mapping[st
         low, high = spec.get("minimum"), spec.get("maximum")
         return Finding(source, path, f"{value} is out of range", f"use a value from {low} to {high}", line)
     return Finding(source, path, error.message, "see the schema's description of this setting", line)
+
+
+def _json_path(parts: Any) -> str:
+    return "$" + "".join(f".{part}" if isinstance(part, str) else f"[{part}]" for part in parts)
 
 
 def _branch_condition(schema_path: Iterator[Any] | Any, data: Mapping[str, Any]) -> str:

@@ -15,6 +15,8 @@ from tests.helpers import ROOT, load_yaml
 QUESTIONS = {k: v for k, v in load_yaml(ROOT / "copier.yml").items() if not k.startswith("_")}
 SCHEMA = project_schema()
 COPIER_TYPES = {"str": "string", "int": "integer", "bool": "boolean"}
+# copier's `yaml` questions hold the schema's lists and objects.
+YAML_TYPES = {"array", "object"}
 REQUIRED = {"project_name": "riderapp", "aws_account_id": "123456789012", "github_repository": "acme/riderapp"}
 APP_TYPES = SCHEMA["properties"]["app_type"]["enum"]
 
@@ -39,7 +41,11 @@ def test_same_names() -> None:
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))
 def test_same_type(name: str) -> None:
-    assert COPIER_TYPES[QUESTIONS[name]["type"]] == SCHEMA["properties"][name]["type"]
+    copier_type, schema_type = QUESTIONS[name]["type"], SCHEMA["properties"][name]["type"]
+    if copier_type == "yaml":
+        assert schema_type in YAML_TYPES
+    else:
+        assert COPIER_TYPES[copier_type] == schema_type
 
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))
@@ -99,6 +105,10 @@ REJECTED = [
     ("task_memory", 3000),
     ("desired_count", 0),
     ("app_type", "python-django"),
+    ("environments", [{"name": "production"}]),
+    ("environments", [{"name": "prod"}, {"name": "prod"}]),
+    ("environments", [{"name": "dev"}, {"name": "prod", "fargate_spot_percent": 50}]),
+    ("environments", []),
 ]
 
 
