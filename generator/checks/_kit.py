@@ -12,7 +12,7 @@ from typing import Any
 
 from generator import config as config_mod
 
-TASK_DEFINITION = ".aws/task-definition.json"
+TASK_DEFINITION = ".aws/task-definition.json"  # the production (last) environment's
 WORKFLOWS = ".github/workflows"
 TF_ROOTS = ("infra", "infra/bootstrap")
 
@@ -56,6 +56,23 @@ class Kit:
             return self.config()
         except config_mod.ConfigError:
             return None
+
+    def environments(self) -> list[tuple[dict[str, Any], str, str]]:
+        """Each configured environment with its task-definition file and tfvars, by relative path.
+
+        Without a readable config, the single ``prod`` environment of the default kit.
+        """
+        config = self.config_or_none()
+        if config is None:
+            return [({"name": "prod", "production": True}, TASK_DEFINITION, "infra/environments/prod.tfvars")]
+        return [
+            (
+                environment,
+                TASK_DEFINITION if environment["production"] else f".aws/task-definition.{environment['name']}.json",
+                f"infra/environments/{environment['name']}.tfvars",
+            )
+            for environment in config_mod.effective_environments(config)
+        ]
 
     def read_json(self, relative: str) -> tuple[Any, str] | None:
         """``(data, text)`` of a JSON file, or ``None`` when it is missing or does not parse."""

@@ -12,11 +12,10 @@ from typing import Any
 
 import yaml
 
-from generator.checks._kit import TASK_DEFINITION, Kit
+from generator.checks._kit import Kit
 from generator.errors import Finding
 
 TOOL = "consistency"
-TFVARS = "infra/environments/prod.tfvars"
 BOOTSTRAP_TFVARS = "infra/bootstrap/terraform.tfvars"
 _ROLE_ARN = re.compile(r"arn:aws:iam::(\d{12}):role/([A-Za-z0-9+=,.@_-]+)")
 _REGISTRY = re.compile(r"(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([a-z0-9._/-]+)")
@@ -28,6 +27,11 @@ def check(kit: Kit) -> list[Finding]:
     if config is None:
         return []
     findings: list[Finding] = []
+    for _, _, tfvars in kit.environments():
+        if not kit.path(tfvars).is_file():
+            findings.append(Finding(tfvars, "$", "is missing: fargate-gen.yml lists this environment",
+                                    "run fargate-gen update to render it, or remove the environment from fargate-gen.yml",
+                                    tool=TOOL, rule="environment"))
     for file, what, found, expected, needle in _facts(kit, config):
         if found is not None and found != expected:
             findings.append(
@@ -44,35 +48,13 @@ def _facts(kit: Kit, config: dict[str, Any]) -> Iterator[tuple[str, str, Any, An
     port, health = config["container_port"], config["health_check_path"]
     repository = f"{acct}.dkr.ecr.{region}.amazonaws.com/{p}"
 
-    loaded = kit.read_json(TASK_DEFINITION)
-    if loaded is not None and isinstance(loaded[0], dict):
-        td = loaded[0]
-        containers = [c for c in td.get("containerDefinitions") or [] if isinstance(c, dict)]
-        app = next((c for c in containers if c.get("name") == p), containers[0] if containers else {})
-        yield TASK_DEFINITION, "container name", app.get("name"), p, None
-        ports = [m.get("containerPort") for m in app.get("portMappings") or [] if isinstance(m, dict)]
-        if ports:
-            yield TASK_DEFINITION, "container port", ports[0], port, '"containerPort"'
-        command = " ".join(map(str, (app.get("healthCheck") or {}).get("command") or []))
-        if command:
-            found = health if health in command else _path_in(command)
-            yield TASK_DEFINITION, "health-check path", found, health, '"healthCheck"'
-        image = str(app.get("image", ""))
-        if _REGISTRY.search(image):
-            yield TASK_DEFINITION, "image repository", image.rsplit(":", 1)[0].split("@")[0], repository, None
-        logs = (app.get("logConfiguration") or {}).get("options") or {}
-        if "awslogs-region" in logs:
-            yield TASK_DEFINITION, "region", logs["awslogs-region"], region, None
-        for key in ("executionRoleArn", "taskRoleArn"):
-            match = _ROLE_ARN.search(str(td.get(key, "")))
-            if match:
-                yield TASK_DEFINITION, f"account id in {key}", match.group(1), acct, None
-
-    tfvars = kit.tfvars(TFVARS)
-    for key, expected in (("project_name", p), ("aws_region", region), ("aws_account_id", acct),
-                          ("container_port", port), ("health_check_path", health)):
-        if key in tfvars:
-            yield TFVARS, f"{key.replace('_', ' ')}", tfvars[key], expected, key
+    for environment, task_definition, tfvars_file in kit.environments():
+        yield from _task_definition_facts(kit, task_definition, f"{p}-{environment['name']}", config, repository)
+        tfvars = kit.tfvars(tfvars_file)
+        for key, expected in (("project_name", p), ("environment", environment["name"]), ("aws_region", region),
+                              ("aws_account_id", acct), ("container_port", port), ("health_check_path", health)):
+            if key in tfvars:
+                yield tfvars_file, f"{key.replace('_', ' ')}", tfvars[key], expected, key
     bootstrap = kit.tfvars(BOOTSTRAP_TFVARS)
     for key, expected in (("project_name", p), ("aws_region", region), ("aws_account_id", acct),
                           ("github_repository", config["github_repository"])):
@@ -99,6 +81,37 @@ def _facts(kit: Kit, config: dict[str, Any]) -> Iterator[tuple[str, str, Any, An
             yield name, "image repository", f"{account}.dkr.ecr.{reg}.amazonaws.com/{repo}", repository, account
         for found in set(_regions_in(text)):
             yield name, "region", found, region, found
+
+
+def _task_definition_facts(
+    kit: Kit, relative: str, family: str, config: dict[str, Any], repository: str
+) -> Iterator[tuple[str, str, Any, Any, Any]]:
+    loaded = kit.read_json(relative)
+    if loaded is None or not isinstance(loaded[0], dict):
+        return  # taskdef.check reports a missing or broken file
+    td = loaded[0]
+    p, acct, region = config["project_name"], config["aws_account_id"], config["aws_region"]
+    yield relative, "family", td.get("family"), family, '"family"'
+    containers = [c for c in td.get("containerDefinitions") or [] if isinstance(c, dict)]
+    app = next((c for c in containers if c.get("name") == p), containers[0] if containers else {})
+    yield relative, "container name", app.get("name"), p, None
+    ports = [m.get("containerPort") for m in app.get("portMappings") or [] if isinstance(m, dict)]
+    if ports:
+        yield relative, "container port", ports[0], config["container_port"], '"containerPort"'
+    command = " ".join(map(str, (app.get("healthCheck") or {}).get("command") or []))
+    health = config["health_check_path"]
+    if command:
+        yield relative, "health-check path", health if health in command else _path_in(command), health, '"healthCheck"'
+    image = str(app.get("image", ""))
+    if _REGISTRY.search(image):
+        yield relative, "image repository", image.split("@")[0].rsplit(":", 1)[0], repository, None
+    logs = (app.get("logConfiguration") or {}).get("options") or {}
+    if "awslogs-region" in logs:
+        yield relative, "region", logs["awslogs-region"], region, None
+    for key in ("executionRoleArn", "taskRoleArn"):
+        match = _ROLE_ARN.search(str(td.get(key, "")))
+        if match:
+            yield relative, f"account id in {key}", match.group(1), acct, None
 
 
 def _path_in(command: str) -> str | None:

@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any
 
 from generator._resources import schema_path
-from generator.checks._kit import TASK_DEFINITION, Kit
+from generator.checks._kit import Kit
 from generator.config import project_schema
 from generator.errors import Finding
 
@@ -35,42 +35,45 @@ def fargate_memory(cpu: int) -> list[int]:
 
 
 def check(kit: Kit) -> list[Finding]:
-    """Every problem in the task definition; nothing when the file is absent (not a kit)."""
-    path = kit.path(TASK_DEFINITION)
-    if not path.is_file():
-        return [Finding(TASK_DEFINITION, "$", "is missing", "restore it from the template (fargate-gen update)",
-                        tool=TOOL, rule="missing")]
-    loaded = kit.read_json(TASK_DEFINITION)
-    if loaded is None:
-        return [Finding(TASK_DEFINITION, "$", "is not valid JSON", "fix the syntax", tool=TOOL, rule="json")]
-    data, _ = loaded
-    findings = _schema_findings(kit, data)
-    if not isinstance(data, dict):
-        return findings
-    return findings + _fargate_findings(kit, data)
+    """Every problem in each environment's task definition."""
+    findings = []
+    for _, relative, tfvars in kit.environments():
+        if not kit.path(relative).is_file():
+            findings.append(Finding(relative, "$", "is missing", "restore it from the template (fargate-gen update)",
+                                    tool=TOOL, rule="missing"))
+            continue
+        loaded = kit.read_json(relative)
+        if loaded is None:
+            findings.append(Finding(relative, "$", "is not valid JSON", "fix the syntax", tool=TOOL, rule="json"))
+            continue
+        data, _ = loaded
+        findings += _schema_findings(kit, relative, data)
+        if isinstance(data, dict):
+            findings += _fargate_findings(kit, relative, tfvars, data)
+    return findings
 
 
-def _schema_findings(kit: Kit, data: Any) -> list[Finding]:
+def _schema_findings(kit: Kit, relative: str, data: Any) -> list[Finding]:
     from jsonschema import Draft202012Validator
 
     findings = []
     for error in Draft202012Validator(_schema()).iter_errors(data):
         path = "$" + "".join(f".{p}" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
         key = next((p for p in reversed(error.absolute_path) if isinstance(p, str)), None)
-        line = kit.line_of(TASK_DEFINITION, f'"{key}"') if key else None
+        line = kit.line_of(relative, f'"{key}"') if key else None
         findings.append(
-            Finding(TASK_DEFINITION, path, error.message, "see RegisterTaskDefinition in the ECS API reference",
+            Finding(relative, path, error.message, "see RegisterTaskDefinition in the ECS API reference",
                     line, TOOL, f"api-{error.validator}")
         )
     return findings
 
 
-def _fargate_findings(kit: Kit, td: dict[str, Any]) -> list[Finding]:
+def _fargate_findings(kit: Kit, relative: str, tfvars: str, td: dict[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
 
     def add(path: str, problem: str, fix: str, rule: str, key: str | None = None) -> None:
-        line = kit.line_of(TASK_DEFINITION, f'"{key}"') if key else None
-        findings.append(Finding(TASK_DEFINITION, path, problem, fix, line, TOOL, rule))
+        line = kit.line_of(relative, f'"{key}"') if key else None
+        findings.append(Finding(relative, path, problem, fix, line, TOOL, rule))
 
     if td.get("networkMode") != "awsvpc":
         add("$.networkMode", f"is {json.dumps(td.get('networkMode'))}; Fargate needs awsvpc",
@@ -96,7 +99,7 @@ def _fargate_findings(kit: Kit, td: dict[str, Any]) -> list[Finding]:
             add(f"$.{role}", "is missing", "set the role ARN (Terraform creates both roles)", "roles", role)
 
     config = kit.config_or_none()
-    expected_port = kit.tfvars("infra/environments/prod.tfvars").get(
+    expected_port = kit.tfvars(tfvars).get(
         "container_port", config.get("container_port") if config else None
     )
     for index, container in enumerate(td.get("containerDefinitions") or []):
