@@ -26,6 +26,7 @@ from unittest import mock
 
 import boto3
 import requests
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.utils import utcnow
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.models.vpcs import VPCBackend
@@ -226,13 +227,17 @@ _SERVICE_SETTINGS = {
     "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
     "enableECSManagedTags": "enable_ecs_managed_tags",
     "availabilityZoneRebalancing": "availability_zone_rebalancing",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "enableExecuteCommand": "enable_execute_command",
 }
 
 
 def _patch_ecs_service_settings() -> list[Any]:
     """Gap: moto's CreateService and UpdateService drop healthCheckGracePeriodSeconds,
-    enableECSManagedTags and availabilityZoneRebalancing, so DescribeServices never returns them and
-    every plan wants to set them again. Here they are stored on the service, as ECS does."""
+    enableECSManagedTags, availabilityZoneRebalancing, capacityProviderStrategy and
+    enableExecuteCommand, so DescribeServices never returns them and every plan wants to set them
+    again (a capacity-provider strategy even replaces the service). Here they are stored on the
+    service, as ECS does; a service with a strategy has no launch type, as in ECS (moto says EC2)."""
     original_create = EC2ContainerServiceResponse.create_service
     original_update = EC2ContainerServiceResponse.update_service
 
@@ -242,6 +247,8 @@ def _patch_ecs_service_settings() -> list[Any]:
             value = response._get_param(parameter)
             if value is not None:
                 setattr(service, attribute, value)
+        if response._get_param("capacityProviderStrategy"):
+            service.launch_type = None
 
     def create_service(self: EC2ContainerServiceResponse) -> Any:
         result = original_create(self)
@@ -256,6 +263,62 @@ def _patch_ecs_service_settings() -> list[Any]:
     return [
         mock.patch.object(EC2ContainerServiceResponse, "create_service", create_service),
         mock.patch.object(EC2ContainerServiceResponse, "update_service", update_service),
+    ]
+
+
+################################################################################
+# Application Auto Scaling tags
+################################################################################
+
+
+def _patch_application_autoscaling() -> list[Any]:
+    """Gap: moto's Application Auto Scaling has no ListTagsForResource, TagResource or UntagResource
+    and drops the Tags of RegisterScalableTarget. The AWS provider reads a scalable target's tags after
+    creating it and retries moto's 500 for minutes, so an aws_appautoscaling_target never finishes.
+    Here tags are kept by scalable-target ARN, as Application Auto Scaling does."""
+    tags: dict[str, dict[str, str]] = {}
+    cls = ApplicationAutoScalingResponse
+    original_register = cls.register_scalable_target
+    original_deregister = cls.deregister_scalable_target
+
+    def target_arn(self: ApplicationAutoScalingResponse) -> str | None:
+        targets = self.applicationautoscaling_backend.describe_scalable_targets(
+            self._get_param("ServiceNamespace"),
+            [self._get_param("ResourceId")],
+            self._get_param("ScalableDimension"),
+        )
+        return str(targets[0].arn) if targets else None
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        result: str = original_register(self)
+        tags.setdefault(json.loads(result)["ScalableTargetARN"], {}).update(self._get_param("Tags") or {})
+        return result
+
+    def deregister_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        arn = target_arn(self)
+        result: str = original_deregister(self)
+        tags.pop(arn or "", None)
+        return result
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+        current = tags.get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            current.pop(key, None)
+        return "{}"
+
+    return [
+        mock.patch.object(cls, "register_scalable_target", register_scalable_target),
+        mock.patch.object(cls, "deregister_scalable_target", deregister_scalable_target),
+        mock.patch.object(cls, "list_tags_for_resource", list_tags_for_resource, create=True),
+        mock.patch.object(cls, "tag_resource", tag_resource, create=True),
+        mock.patch.object(cls, "untag_resource", untag_resource, create=True),
     ]
 
 
@@ -507,7 +570,13 @@ def running_emulator(*, account_id: str, region: str, desired_count: int) -> Ite
                 MOTO_ACCOUNT_ID=account_id,
             )
         )
-        for patch in [*_patch_ecs(rollouts), *_patch_s3(), *_patch_rds(), *_patch_ec2()]:
+        for patch in [
+            *_patch_ecs(rollouts),
+            *_patch_application_autoscaling(),
+            *_patch_s3(),
+            *_patch_rds(),
+            *_patch_ec2(),
+        ]:
             stack.enter_context(patch)
         # One log line per request would bury a failure's output.
         werkzeug = logging.getLogger("werkzeug")

@@ -44,16 +44,49 @@ locals {
     "ec2:DescribeVpcs",
   ]
 
+  # Reads every plan of an environment makes that IAM cannot scope to a resource.
+  unscopable_reads = concat(
+    [
+      "application-autoscaling:DescribeScalableTargets",
+      "application-autoscaling:DescribeScalingPolicies",
+      "ecs:DescribeTaskDefinition",
+      "elasticloadbalancing:Describe*",
+      "kms:ListAliases",
+      "logs:DescribeLogGroups",
+      "rds:DescribeDBEngineVersions",
+      "ssm:DescribeParameters",
+    ],
+    length(var.domains) > 0 ? ["route53:ListHostedZones"] : [],
+    var.alarm_email_subscription ? ["sns:GetSubscriptionAttributes"] : [],
+  )
+
   arn = {
-    ec2  = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
-    ecs  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}"
-    elb  = "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}"
-    iam  = "arn:${local.partition}:iam::${local.account_id}"
-    kms  = "arn:${local.partition}:kms:${local.region}:${local.account_id}"
-    logs = "arn:${local.partition}:logs:${local.region}:${local.account_id}"
-    rds  = "arn:${local.partition}:rds:${local.region}:${local.account_id}"
-    ssm  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}"
+    acm        = "arn:${local.partition}:acm:${local.region}:${local.account_id}"
+    autoscale  = "arn:${local.partition}:application-autoscaling:${local.region}:${local.account_id}"
+    cloudwatch = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}"
+    dashboard  = "arn:${local.partition}:cloudwatch::${local.account_id}:dashboard"
+    ec2        = "arn:${local.partition}:ec2:${local.region}:${local.account_id}"
+    ecs        = "arn:${local.partition}:ecs:${local.region}:${local.account_id}"
+    elb        = "arn:${local.partition}:elasticloadbalancing:${local.region}:${local.account_id}"
+    iam        = "arn:${local.partition}:iam::${local.account_id}"
+    kms        = "arn:${local.partition}:kms:${local.region}:${local.account_id}"
+    logs       = "arn:${local.partition}:logs:${local.region}:${local.account_id}"
+    rds        = "arn:${local.partition}:rds:${local.region}:${local.account_id}"
+    ssm        = "arn:${local.partition}:ssm:${local.region}:${local.account_id}"
+    sns        = "arn:${local.partition}:sns:${local.region}:${local.account_id}"
   }
+
+  # Route 53 ARNs name the zone by ID, which only the lookup below knows.
+  hosted_zone_arns = { for env, zone in data.aws_route53_zone.environment : env => "arn:${local.partition}:route53:::hostedzone/${zone.zone_id}" }
+}
+
+# The zones of the environments with a domain must exist before bootstrap: their deploy roles may
+# only change records in them.
+data "aws_route53_zone" "environment" {
+  for_each = var.domains
+
+  name         = each.value.hosted_zone
+  private_zone = false
 }
 
 ################################################################################
@@ -324,13 +357,7 @@ data "aws_iam_policy_document" "plan" {
   # Reads that IAM cannot scope to a resource.
   statement {
     sid = "ReadUnscopable"
-    actions = concat(local.ec2_read_actions, [
-      "ecs:DescribeTaskDefinition",
-      "elasticloadbalancing:Describe*",
-      "kms:ListAliases",
-      "logs:DescribeLogGroups",
-      "rds:DescribeDBEngineVersions",
-      "ssm:DescribeParameters",
+    actions = concat(local.ec2_read_actions, local.unscopable_reads, [
       # Terraform opens the ephemeral password resource during plan too; nothing is stored.
       "secretsmanager:GetRandomPassword",
     ])
@@ -440,6 +467,65 @@ data "aws_iam_policy_document" "plan" {
     actions   = ["kms:Decrypt"]
     resources = [aws_kms_key.state.arn]
   }
+
+  statement {
+    sid       = "ReadScalableTargets"
+    actions   = ["application-autoscaling:ListTagsForResource"]
+    resources = ["${local.arn.autoscale}:scalable-target/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.project_name]
+    }
+  }
+
+  statement {
+    sid     = "ReadAlarms"
+    actions = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
+    resources = [
+      "${local.arn.cloudwatch}:alarm:${var.project_name}-*",
+      "${local.arn.cloudwatch}:alarm:TargetTracking-service/${var.project_name}-*",
+    ]
+  }
+
+  statement {
+    sid       = "ReadDashboards"
+    actions   = ["cloudwatch:GetDashboard"]
+    resources = ["${local.arn.dashboard}/${var.project_name}-*"]
+  }
+
+  statement {
+    sid       = "ReadAlarmTopics"
+    actions   = ["sns:GetTopicAttributes", "sns:ListTagsForResource"]
+    resources = ["${local.arn.sns}:${var.project_name}-*-alarms"]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.domains) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadCertificates"
+      actions   = ["acm:DescribeCertificate", "acm:ListTagsForCertificate"]
+      resources = ["${local.arn.acm}:certificate/*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceTag/project"
+        values   = [var.project_name]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.domains) > 0 ? [1] : []
+
+    content {
+      sid       = "ReadZones"
+      actions   = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+      resources = distinct(values(local.hosted_zone_arns))
+    }
+  }
 }
 
 resource "aws_iam_role" "plan" {
@@ -509,18 +595,12 @@ data "aws_iam_policy_document" "deploy_network_compute" {
   # Actions that IAM cannot scope to a resource.
   statement {
     sid = "Unscopable"
-    actions = concat(local.ec2_read_actions, [
+    actions = concat(local.ec2_read_actions, local.unscopable_reads, [
       "ecs:DeregisterTaskDefinition",
-      "ecs:DescribeTaskDefinition",
       "ecs:ListTaskDefinitions",
       "ecs:RegisterTaskDefinition",
-      "elasticloadbalancing:Describe*",
-      "kms:ListAliases",
-      "logs:DescribeLogGroups",
-      "rds:DescribeDBEngineVersions",
       "rds:DescribeOrderableDBInstanceOptions",
       "secretsmanager:GetRandomPassword",
-      "ssm:DescribeParameters",
     ])
     resources = ["*"]
   }
@@ -574,12 +654,15 @@ data "aws_iam_policy_document" "deploy_network_compute" {
       "elasticloadbalancing:AddTags",
       "elasticloadbalancing:CreateListener",
       "elasticloadbalancing:CreateLoadBalancer",
+      "elasticloadbalancing:CreateRule",
       "elasticloadbalancing:CreateTargetGroup",
       "elasticloadbalancing:DeleteListener",
       "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteRule",
       "elasticloadbalancing:DeleteTargetGroup",
       "elasticloadbalancing:ModifyListener",
       "elasticloadbalancing:ModifyLoadBalancerAttributes",
+      "elasticloadbalancing:ModifyRule",
       "elasticloadbalancing:ModifyTargetGroup",
       "elasticloadbalancing:ModifyTargetGroupAttributes",
       "elasticloadbalancing:RemoveTags",
@@ -589,6 +672,7 @@ data "aws_iam_policy_document" "deploy_network_compute" {
     resources = [
       "${local.arn.elb}:loadbalancer/app/${var.project_name}-${each.key}-*/*",
       "${local.arn.elb}:listener/app/${var.project_name}-${each.key}-*/*/*",
+      "${local.arn.elb}:listener-rule/app/${var.project_name}-${each.key}-*/*/*/*",
       "${local.arn.elb}:targetgroup/${var.project_name}-${each.key}-*/*",
     ]
   }
@@ -652,6 +736,7 @@ data "aws_iam_policy_document" "deploy_network_compute" {
     resources = [
       "${local.arn.logs}:log-group:/ecs/${var.project_name}-${each.key}",
       "${local.arn.logs}:log-group:/ecs/${var.project_name}-${each.key}:*",
+      "${local.arn.logs}:log-group:/ecs/${var.project_name}-${each.key}/*",
       "${local.arn.logs}:log-group:/vpc/${var.project_name}-${each.key}/*",
       "${local.arn.logs}:log-group:/aws/rds/instance/${var.project_name}-${each.key}-db/*",
     ]
@@ -682,9 +767,11 @@ data "aws_iam_policy_document" "deploy_iam_data" {
     resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-*"]
   }
 
+  # Kits before issue 6 attached this AWS managed policy to the execution role; the apply that
+  # replaces it with a policy scoped to the environment detaches it.
   statement {
-    sid       = "AttachTaskExecutionPolicy"
-    actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    sid       = "DetachTaskExecutionPolicy"
+    actions   = ["iam:DetachRolePolicy"]
     resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-*"]
 
     condition {
@@ -729,7 +816,7 @@ data "aws_iam_policy_document" "deploy_iam_data" {
     }
   }
 
-  # ECS, ELB and RDS create their service-linked roles on first use in an account.
+  # ECS, App Auto Scaling, ELB and RDS create their service-linked roles on first use in an account.
   statement {
     sid       = "ServiceLinkedRoles"
     actions   = ["iam:CreateServiceLinkedRole"]
@@ -738,7 +825,7 @@ data "aws_iam_policy_document" "deploy_iam_data" {
     condition {
       test     = "StringEquals"
       variable = "iam:AWSServiceName"
-      values   = ["ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com"]
+      values   = ["ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com"]
     }
   }
 
@@ -884,6 +971,211 @@ data "aws_iam_policy_document" "deploy_iam_data" {
   }
 }
 
+data "aws_iam_policy_document" "deploy_operations" {
+  for_each = toset(var.environments)
+
+  statement {
+    sid       = "RegisterScalableTarget"
+    actions   = ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"]
+    resources = ["${local.arn.autoscale}:scalable-target/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "application-autoscaling:service-namespace"
+      values   = ["ecs"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  # Scalable-target IDs are random: this environment's is recognised by its tags (default_tags).
+  statement {
+    sid = "ScalableTarget"
+    actions = [
+      "application-autoscaling:DeleteScalingPolicy",
+      "application-autoscaling:DeregisterScalableTarget",
+      "application-autoscaling:ListTagsForResource",
+      "application-autoscaling:PutScalingPolicy",
+      "application-autoscaling:RegisterScalableTarget",
+      "application-autoscaling:TagResource",
+      "application-autoscaling:UntagResource",
+    ]
+    resources = ["${local.arn.autoscale}:scalable-target/*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  # The kit's alarms, and the ones target tracking creates for the service.
+  statement {
+    sid = "Alarms"
+    actions = [
+      "cloudwatch:DeleteAlarms",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListTagsForResource",
+      "cloudwatch:PutMetricAlarm",
+      "cloudwatch:TagResource",
+      "cloudwatch:UntagResource",
+    ]
+    resources = [
+      "${local.arn.cloudwatch}:alarm:${var.project_name}-${each.key}-*",
+      "${local.arn.cloudwatch}:alarm:TargetTracking-service/${var.project_name}-${each.key}-cluster/${var.project_name}-${each.key}-service-*",
+    ]
+  }
+
+  statement {
+    sid       = "Dashboard"
+    actions   = ["cloudwatch:DeleteDashboards", "cloudwatch:GetDashboard", "cloudwatch:PutDashboard"]
+    resources = ["${local.arn.dashboard}/${var.project_name}-${each.key}"]
+  }
+
+  statement {
+    sid = "AlarmTopic"
+    actions = concat([
+      "sns:CreateTopic",
+      "sns:DeleteTopic",
+      "sns:GetTopicAttributes",
+      "sns:ListSubscriptionsByTopic",
+      "sns:ListTagsForResource",
+      "sns:SetTopicAttributes",
+      "sns:TagResource",
+      "sns:UntagResource",
+    ], var.alarm_email_subscription ? ["sns:Subscribe"] : [])
+    resources = ["${local.arn.sns}:${var.project_name}-${each.key}-alarms"]
+  }
+
+  # SNS defines no resource for these: they act on a subscription, named by its ARN in the request.
+  dynamic "statement" {
+    for_each = var.alarm_email_subscription ? [1] : []
+
+    content {
+      sid       = "AlarmSubscription"
+      actions   = ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"]
+      resources = ["*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(var.domains), each.key) ? [var.domains[each.key]] : []
+
+    content {
+      sid       = "RequestCertificate"
+      actions   = ["acm:RequestCertificate"]
+      resources = ["*"]
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "acm:DomainNames"
+        values   = [statement.value.domain]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "acm:ValidationMethod"
+        values   = ["DNS"]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:RequestTag/environment"
+        values   = [each.key]
+      }
+    }
+  }
+
+  # Certificate IDs are random: this environment's is recognised by its tags.
+  dynamic "statement" {
+    for_each = contains(keys(var.domains), each.key) ? [1] : []
+
+    content {
+      sid = "Certificate"
+      actions = [
+        "acm:AddTagsToCertificate",
+        "acm:DeleteCertificate",
+        "acm:DescribeCertificate",
+        "acm:ListTagsForCertificate",
+        "acm:RemoveTagsFromCertificate",
+        "acm:UpdateCertificateOptions",
+      ]
+      resources = ["${local.arn.acm}:certificate/*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceTag/project"
+        values   = [var.project_name]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceTag/environment"
+        values   = [each.key]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(var.domains), each.key) ? [1] : []
+
+    content {
+      sid       = "ReadZone"
+      actions   = ["route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ListTagsForResource"]
+      resources = [local.hosted_zone_arns[each.key]]
+    }
+  }
+
+  # Only the alias record of the environment's domain and its certificate's validation record.
+  dynamic "statement" {
+    for_each = contains(keys(var.domains), each.key) ? [var.domains[each.key]] : []
+
+    content {
+      sid       = "ChangeRecords"
+      actions   = ["route53:ChangeResourceRecordSets"]
+      resources = [local.hosted_zone_arns[each.key]]
+
+      condition {
+        test     = "ForAllValues:StringLike"
+        variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+        values   = [statement.value.domain, "_*.${statement.value.domain}"]
+      }
+
+      condition {
+        test     = "ForAllValues:StringEquals"
+        variable = "route53:ChangeResourceRecordSetsRecordTypes"
+        values   = ["A", "AAAA", "CNAME"]
+      }
+    }
+  }
+
+  dynamic "statement" {
+    for_each = contains(keys(var.domains), each.key) ? [1] : []
+
+    content {
+      sid       = "RecordChanges"
+      actions   = ["route53:GetChange"]
+      resources = ["arn:${local.partition}:route53:::change/*"]
+    }
+  }
+}
+
 resource "aws_iam_role" "deploy" {
   for_each = toset(var.environments)
 
@@ -895,7 +1187,7 @@ resource "aws_iam_role" "deploy" {
   depends_on = [aws_iam_openid_connect_provider.github, data.aws_iam_openid_connect_provider.github]
 }
 
-# Two managed policies: the permissions are larger than a role's 10,240-character inline quota
+# Three managed policies: the permissions are larger than a role's 10,240-character inline quota
 # and than the 6,144 characters of one managed policy.
 resource "aws_iam_policy" "deploy_network_compute" {
   for_each = toset(var.environments)
@@ -903,6 +1195,14 @@ resource "aws_iam_policy" "deploy_network_compute" {
   name        = "${var.project_name}-${each.key}-github-deploy-network-compute"
   description = "VPC, load balancer, ECS and log groups of ${var.project_name} ${each.key}, for terraform apply and ECS deploys"
   policy      = data.aws_iam_policy_document.deploy_network_compute[each.key].json
+}
+
+resource "aws_iam_policy" "deploy_operations" {
+  for_each = toset(var.environments)
+
+  name        = "${var.project_name}-${each.key}-github-deploy-operations"
+  description = "Autoscaling, alarms, dashboard, alarm topic, certificate and DNS records of ${var.project_name} ${each.key}"
+  policy      = data.aws_iam_policy_document.deploy_operations[each.key].json
 }
 
 resource "aws_iam_policy" "deploy_iam_data" {
@@ -918,6 +1218,13 @@ resource "aws_iam_role_policy_attachment" "deploy_network_compute" {
 
   role       = aws_iam_role.deploy[each.key].name
   policy_arn = aws_iam_policy.deploy_network_compute[each.key].arn
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_operations" {
+  for_each = toset(var.environments)
+
+  role       = aws_iam_role.deploy[each.key].name
+  policy_arn = aws_iam_policy.deploy_operations[each.key].arn
 }
 
 resource "aws_iam_role_policy_attachment" "deploy_iam_data" {
