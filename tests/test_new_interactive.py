@@ -28,6 +28,14 @@ ANSWERS = [
     ("Number of tasks", ""),
     ("Major runtime version", ""),
     ("How the application is built", ""),
+    ("Add a weekly workflow", ""),
+    ("Environments in promotion order", ""),
+    ("Autoscaling between", ""),
+    ("Rolling-deploy timings", ""),
+    ("Alarms, deployment rollback", ""),
+    ("execute-command", ""),
+    ("Container Insights", ""),
+    ("Read-only root filesystem", ""),
 ]
 
 
@@ -52,6 +60,8 @@ def test_questions_are_asked_and_answers_rendered(tmp_path: Path) -> None:
     assert config["app_type"] == "node-backend"
     assert config["aws_region"] == "eu-west-1"
     assert config["desired_count"] == 2
+    assert [env["name"] for env in config["environments"]] == ["prod"]
+    assert config["autoscaling"]["enabled"] and not config["enable_ecs_exec"]
     # The per-app-type defaults follow the answer to app_type.
     assert (config["health_check_path"], config["task_cpu"], config["runtime_version"]) == ("/health", 256, 22)
     assert (dest / "Dockerfile").read_text().count("FROM node:22") == 2
