@@ -39,11 +39,18 @@ resource "aws_security_group" "this" {
   }
 
   tags = merge(var.tags, { Name = "${var.name}-alb" })
+
+  lifecycle {
+    # A new description replaces the group, which the load balancer uses (and its name is taken):
+    # kits rendered before 0.2.0 keep the one they were created with.
+    ignore_changes = [description]
+  }
 }
 
 resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:Access logs need a second bucket with an ELB delivery policy; add one when someone will read them.
   #checkov:skip=CKV2_AWS_28:WAF is a paid add-on (per web ACL and rule); attach one when the service needs it.
+  #checkov:skip=CKV2_AWS_20:With a domain, HTTP only answers a 301 to HTTPS; without one there is no HTTPS to redirect to (the README and the deploy summary say so).
   name                       = "${var.name}-alb"
   load_balancer_type         = "application"
   internal                   = false
@@ -56,6 +63,7 @@ resource "aws_lb" "this" {
 }
 
 resource "aws_lb_target_group" "this" {
+  #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; behind it, HTTP to tasks in private subnets that only the load balancer's security group can reach.
   name                 = "${var.name}-tg"
   port                 = var.target_port
   protocol             = "HTTP"
@@ -80,42 +88,27 @@ resource "aws_lb_target_group" "this" {
 
 
 # The :80 listener is the same resource with or without a domain, so that adding or removing one
-# never has two listeners competing for the port (DuplicateListener). Its default action is the
-# redirect to HTTPS; without a domain, the rule below takes every request first.
+# changes its action in place: never two listeners competing for the port (DuplicateListener), and
+# no moment without a listener.
 resource "aws_lb_listener" "http" {
+  # checkov:skip=CKV_AWS_2:Without a domain there is no certificate: plain HTTP is the entry point, as the README and the deploy summary say. With one, this listener only redirects.
+  # checkov:skip=CKV_AWS_103:A plain HTTP listener has no TLS to set a version for; the :443 listener's ssl_policy allows TLS 1.2 and 1.3 only.
   load_balancer_arn = aws_lb.this.arn
   port              = 80
   protocol          = "HTTP"
 
   default_action {
-    type = "redirect"
+    type             = var.https == null ? "forward" : "redirect"
+    target_group_arn = var.https == null ? aws_lb_target_group.this.arn : null
 
-    redirect {
-      port        = "443"
-      protocol    = "HTTPS"
-      status_code = "HTTP_301"
-    }
-  }
+    dynamic "redirect" {
+      for_each = var.https == null ? [] : ["https"]
 
-  tags = var.tags
-}
-
-# Only without a domain: plain HTTP to the tasks. No checkov check reads listener rules, so this is
-# where the kit says so: the service_url output is http:// and the README explains how to add a domain.
-resource "aws_lb_listener_rule" "http_forward" {
-  count = var.https == null ? 1 : 0
-
-  listener_arn = aws_lb_listener.http.arn
-  priority     = 1
-
-  action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.this.arn
-  }
-
-  condition {
-    path_pattern {
-      values = ["/*"]
+      content {
+        port        = "443"
+        protocol    = "HTTPS"
+        status_code = "HTTP_301"
+      }
     }
   }
 

@@ -28,7 +28,7 @@ output "target_group_arn" {
   value       = aws_lb_target_group.this.arn
 
   # ECS rejects a service whose target group is not yet attached to a load balancer.
-  depends_on = [aws_lb_listener_rule.http_forward, aws_lb_listener.https]
+  depends_on = [aws_lb_listener.http, aws_lb_listener.https]
 }
 
 output "target_group_arn_suffix" {

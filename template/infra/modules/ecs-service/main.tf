@@ -237,18 +237,22 @@ resource "aws_ecs_service" "this" {
 
   platform_version = "LATEST"
 
-  # A capacity-provider strategy rather than launch_type, always with both providers (the cluster
-  # has both): a new Spot share changes weights in place. FARGATE's base keeps one task on demand.
-  capacity_provider_strategy {
-    capacity_provider = "FARGATE"
-    base              = 1
-    weight            = 100 - var.fargate_spot_percent
-  }
+  # With no Spot share (production always), launch_type as kits before 0.2.0 created the service:
+  # the AWS provider 5.x replaces a service that goes from launch_type to a capacity-provider
+  # strategy or back (hashicorp/terraform-provider-aws#22823), and a replaced service is an outage.
+  # With a share, a strategy with both providers (the cluster has both), so that a new share changes
+  # weights in place; a share going from 0 to more, or back, replaces that environment's service.
+  # FARGATE's base keeps one task on demand.
+  launch_type = var.fargate_spot_percent == 0 ? "FARGATE" : null
 
-  capacity_provider_strategy {
-    capacity_provider = "FARGATE_SPOT"
-    base              = 0
-    weight            = var.fargate_spot_percent
+  dynamic "capacity_provider_strategy" {
+    for_each = var.fargate_spot_percent == 0 ? {} : { FARGATE = 100 - var.fargate_spot_percent, FARGATE_SPOT = var.fargate_spot_percent }
+
+    content {
+      capacity_provider = capacity_provider_strategy.key
+      base              = capacity_provider_strategy.key == "FARGATE" ? 1 : 0
+      weight            = capacity_provider_strategy.value
+    }
   }
 
   # The AWS provider replaces a service whose strategy changes unless the update also forces a new

@@ -87,7 +87,7 @@ variable "request_count_resource_label" {
 }
 
 variable "fargate_spot_percent" {
-  description = "Share of the tasks (by weight) on Fargate Spot; one task always stays on regular Fargate."
+  description = "Share of the tasks (by weight) on Fargate Spot; one task always stays on regular Fargate. With 0 the service uses launch type FARGATE, so going from 0 to more, or back, replaces it."
   type        = number
   default     = 0
 
