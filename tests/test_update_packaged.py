@@ -295,10 +295,13 @@ def test_installed_wheel_updates_offline(sources: dict[str, Path], tmp_path: Pat
     env = {**git_env(), "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
            "GIT_ALLOW_PROTOCOL": "file",
            "COPIER_SETTINGS_PATH": str(home / "copier.yml"), "PYTHONPATH": ""}
-    # The next release, as the release script of the installed package writes it into the package.
-    run([python, "-m", "generator._release", "0.2.0", "--source", str(sources["0.2.0"])], cwd=home, env=env)
+    # A next release (the test template's v3, with its migration), as the release script of the
+    # installed package writes it into the package, after the releases the package ships.
+    major, minor, _ = map(int, __version__.split("."))
+    following = f"{major}.{minor + 1}.0"
+    run([python, "-m", "generator._release", following, "--source", str(sources["0.2.0"])], cwd=home, env=env)
     shipped = sorted(p.name for p in (venv / "lib").glob("python*/site-packages/generator/_releases/*"))
-    assert shipped == ["index.json", "v0.1.0.tar.gz", "v0.2.0.tar.gz"]
+    assert shipped == sorted(["index.json", *(r.archive for r in _releases.releases()), f"v{following}.tar.gz"])
 
     run([cli, "new", "kit", "-c", str(RIDERAPP), "-r", "v0.1.0", "-d", "desired_count=4"], cwd=home, env=env)
     kit = home / "kit"
@@ -309,5 +312,5 @@ def test_installed_wheel_updates_offline(sources: dict[str, Path], tmp_path: Pat
     commit_all(kit)
     result = run([cli, "update", "kit"], cwd=home, env=env, check=False)
     assert result.returncode == 0, result.stderr
-    assert answers(kit)["_commit"] == "v0.2.0" and answers(kit)["task_count"] == 4
+    assert answers(kit)["_commit"] == f"v{following}" and answers(kit)["task_count"] == 4
     assert "Our team's notes." in (kit / "README.md").read_text()
