@@ -279,7 +279,7 @@ def applied(
         shutil.copytree(rendered, dest, symlinks=True)
         return dest
 
-    with running_emulator(account_id=kit.account, region=kit.region, desired_count=1) as emulator:
+    with running_emulator(account_id=kit.account, region=kit.region) as emulator:
         env = terraform_env(cli_config_file, emulator)
         # Bootstrap and the environments look their hosted zones up: they exist before the kit.
         route53 = emulator.client("route53")

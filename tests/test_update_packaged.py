@@ -52,6 +52,9 @@ def test_the_package_carries_its_own_release() -> None:
     for release in shipped:
         files = _releases.read_archive(_releases.RELEASES_DIR / release.archive, release.sha256)
         assert "copier.yml" in files and "template/fargate-gen.yml.jinja" in files
+    # Kits rendered by this package record this version: its archive must be this template, byte for
+    # byte, or a later update would merge from a base the kit was not rendered from.
+    assert _release.main(["--check"]) == 0, "the template changed: python -m generator._release --replace (unpublished) or a new version"
 
 
 def test_the_canonical_url_is_the_project_homepage() -> None:

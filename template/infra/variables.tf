@@ -217,7 +217,7 @@ variable "load_balancer_deletion_protection" {
 }
 
 variable "image" {
-  description = "Image of the first task-definition revision; CI passes the one it has just pushed (<registry>/<project_name>:<git sha>)."
+  description = "Image of the first task-definition revision; CI passes the one it has just pushed, by digest (<registry>/<project_name>@sha256:...)."
   type        = string
 }
 
