@@ -4,10 +4,12 @@ For every example, each run renders the kit, starts a fresh emulator (moto, in-p
 with the patches of tests/emulator.py), then times:
   bootstrap apply   terraform -chdir=infra/bootstrap apply
   apply             terraform -chdir=infra apply tfplan  (after init and plan -out, as deploy.yml does)
-  unprotect         the apply that turns database deletion protection off (examples with a database)
+  unprotect         the apply that turns production's deletion protection off (load balancer, database)
   destroy           terraform -chdir=infra destroy
   bootstrap destroy terraform -chdir=infra/bootstrap destroy  (after emptying the state bucket)
-and counts the managed resources in each root's state. Figures are medians over --runs.
+and counts the managed resources in each root's state. A kit with several environments applies and
+destroys each in turn (production, the last, is unprotected first): its apply and destroy times and
+infra resources are summed over them. Figures are medians over --runs.
 Terraform's provider waiters (load balancer, database, S3 lifecycle) are most of the time; AWS itself is
 slower (the database alone takes minutes). Run: python benchmarks/emulator.py [--runs 3] [--example NAME]
 """
@@ -28,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from generator._terraform import find_mirror  # noqa: E402
 from generator.render import new  # noqa: E402
 from tests.emulator import (  # noqa: E402
+    create_hosted_zones,
     empty_bucket,
     running_emulator,
     sh,
@@ -41,50 +44,54 @@ PHASES = ("bootstrap apply", "apply", "unprotect", "destroy", "bootstrap destroy
 
 
 def one_run(example: Path, workdir: Path, cli_config_file: Path) -> tuple[dict[str, float], dict[str, int]]:
-    """Times of each phase and resource counts of each root, for one fresh kit on a fresh emulator."""
+    """Times of each phase (summed over the environments) and resource counts of each root, for one
+    fresh kit on a fresh emulator."""
     kit = workdir / "kit"
     new(kit, config=example / "fargate-gen.yml")
     answers = load_yaml(kit / ".copier-answers.yml")
     project, account, region = answers["project_name"], str(answers["aws_account_id"]), answers["aws_region"]
     image = f"{account}.dkr.ecr.{region}.amazonaws.com/{project}:{'0' * 40}"
-    times: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    with running_emulator(
-        account_id=account, region=region, desired_count=int(answers["desired_count"])
-    ) as emulator:
+    environments = [str(e["name"]) for e in answers["environments"]]
+    times: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+    counts: dict[str, int] = {"infra": 0}
+    with running_emulator(account_id=account, region=region) as emulator:
         env = terraform_env(cli_config_file, emulator)
 
         def timed(phase: str, command: str) -> None:
             started = time.perf_counter()
             sh(command, cwd=kit, env=env)
-            times[phase] = time.perf_counter() - started
+            times[phase] += time.perf_counter() - started
 
+        def init(environment: str) -> None:
+            sh(
+                f"terraform -chdir=infra init -input=false -reconfigure "
+                f"-backend-config=environments/{environment}.s3.tfbackend",
+                cwd=kit,
+                env=env,
+            )
+
+        create_hosted_zones(emulator, answers)
         sh("terraform -chdir=infra/bootstrap init -input=false", cwd=kit, env=env)
         timed("bootstrap apply", "terraform -chdir=infra/bootstrap apply -input=false -auto-approve")
         counts["bootstrap"] = len(state_resources(kit, "infra/bootstrap", env))
-        sh(
-            "terraform -chdir=infra init -input=false -backend-config=environments/prod.s3.tfbackend",
-            cwd=kit,
-            env=env,
-        )
-        tfvars = "-var-file=environments/prod.tfvars"
-        sh(
-            f'terraform -chdir=infra plan -input=false {tfvars} -var "image={image}" -out=tfplan',
-            cwd=kit,
-            env=env,
-        )
-        timed("apply", "terraform -chdir=infra apply -input=false tfplan")
-        counts["infra"] = len(state_resources(kit, "infra", env))
-        if answers["enable_database"]:
-            timed(
-                "unprotect",
-                f"terraform -chdir=infra apply -input=false -auto-approve {tfvars} "
-                f'-var "image={image}" -var database_deletion_protection=false',
-            )
-        timed(
-            "destroy",
-            f'terraform -chdir=infra destroy -input=false -auto-approve {tfvars} -var "image={image}"',
-        )
+        for environment in environments:
+            init(environment)
+            variables = f'-var-file=environments/{environment}.tfvars -var "image={image}"'
+            sh(f"terraform -chdir=infra plan -input=false {variables} -out=tfplan", cwd=kit, env=env)
+            timed("apply", "terraform -chdir=infra apply -input=false tfplan")
+            counts["infra"] += len(state_resources(kit, "infra", env))
+        for environment in environments:
+            init(environment)
+            variables = f'-var-file=environments/{environment}.tfvars -var "image={image}"'
+            if environment == environments[-1]:  # production is protected against deletion
+                unprotected = "-var load_balancer_deletion_protection=false"
+                if answers["enable_database"]:
+                    unprotected += " -var database_deletion_protection=false"
+                timed(
+                    "unprotect",
+                    f"terraform -chdir=infra apply -input=false -auto-approve {variables} {unprotected}",
+                )
+            timed("destroy", f"terraform -chdir=infra destroy -input=false -auto-approve {variables}")
         empty_bucket(emulator, f"{project}-tfstate-{account}-{region}")
         timed("bootstrap destroy", "terraform -chdir=infra/bootstrap destroy -input=false -auto-approve")
     return times, counts

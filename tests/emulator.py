@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import hashlib
 import json
 import logging
 import os
@@ -26,9 +27,12 @@ from unittest import mock
 
 import boto3
 import requests
+from moto.acm.models import AWSCertificateManagerBackend
+from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 from moto.core.utils import utcnow
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 from moto.ec2.models.vpcs import VPCBackend
+from moto.ecr.models import Image
 from moto.ecs.models import EC2ContainerServiceBackend, Service
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -180,9 +184,27 @@ class EcsRollouts:
 
 
 def _patch_ecs(rollouts: EcsRollouts) -> list[Any]:
-    """UpdateService and DescribeServices through ``rollouts`` (see EcsRollouts for the gaps)."""
+    """CreateService, UpdateService and DescribeServices through ``rollouts`` (see EcsRollouts for
+    the gaps)."""
+    original_create = EC2ContainerServiceBackend.create_service
     original_update = EC2ContainerServiceBackend.update_service
     original_describe = EC2ContainerServiceBackend.describe_services
+
+    def create_service(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Service:
+        """Gap: moto runs no task; a new service reports MOTO_ECS_SERVICE_RUNNING tasks running (one
+        number for every service, 0 by default), so its first deployment stays IN_PROGRESS unless
+        that number happens to be its desired count. Here, as in ECS once the tasks are healthy, the
+        first deployment has the service's desired count running and is COMPLETED."""
+        service = original_create(self, *args, **kwargs)
+        service.running_count, service.pending_count = service.desired_count, 0
+        for deployment in service.deployments:
+            deployment.update(
+                runningCount=service.desired_count,
+                pendingCount=0,
+                rolloutState="COMPLETED",
+                rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            )
+        return service
 
     def update_service(self: EC2ContainerServiceBackend, properties: dict[str, Any]) -> Service:
         service = self._get_service(
@@ -215,6 +237,7 @@ def _patch_ecs(rollouts: EcsRollouts) -> list[Any]:
         return services, failures
 
     return [
+        mock.patch.object(EC2ContainerServiceBackend, "create_service", create_service),
         mock.patch.object(EC2ContainerServiceBackend, "update_service", update_service),
         mock.patch.object(EC2ContainerServiceBackend, "describe_services", describe_services),
         *_patch_ecs_service_settings(),
@@ -226,13 +249,20 @@ _SERVICE_SETTINGS = {
     "healthCheckGracePeriodSeconds": "health_check_grace_period_seconds",
     "enableECSManagedTags": "enable_ecs_managed_tags",
     "availabilityZoneRebalancing": "availability_zone_rebalancing",
+    "capacityProviderStrategy": "capacity_provider_strategy",
+    "enableExecuteCommand": "enable_execute_command",
+    "deploymentConfiguration": "deployment_configuration",
 }
 
 
 def _patch_ecs_service_settings() -> list[Any]:
     """Gap: moto's CreateService and UpdateService drop healthCheckGracePeriodSeconds,
-    enableECSManagedTags and availabilityZoneRebalancing, so DescribeServices never returns them and
-    every plan wants to set them again. Here they are stored on the service, as ECS does."""
+    enableECSManagedTags, availabilityZoneRebalancing, capacityProviderStrategy,
+    enableExecuteCommand and deploymentConfiguration, so DescribeServices never returns them and
+    every plan wants to set them again (a capacity-provider strategy even replaces the service); the
+    deployment alarms and circuit breaker the kit configures are not visible either. Here they are
+    stored on the service, as ECS does; a service with a strategy has no launch type, as in ECS (moto
+    says EC2)."""
     original_create = EC2ContainerServiceResponse.create_service
     original_update = EC2ContainerServiceResponse.update_service
 
@@ -242,6 +272,8 @@ def _patch_ecs_service_settings() -> list[Any]:
             value = response._get_param(parameter)
             if value is not None:
                 setattr(service, attribute, value)
+        if response._get_param("capacityProviderStrategy"):
+            service.launch_type = None
 
     def create_service(self: EC2ContainerServiceResponse) -> Any:
         result = original_create(self)
@@ -260,7 +292,63 @@ def _patch_ecs_service_settings() -> list[Any]:
 
 
 ################################################################################
-# RDS parameter groups, EC2 NAT gateways
+# Application Auto Scaling tags
+################################################################################
+
+
+def _patch_application_autoscaling() -> list[Any]:
+    """Gap: moto's Application Auto Scaling has no ListTagsForResource, TagResource or UntagResource
+    and drops the Tags of RegisterScalableTarget. The AWS provider reads a scalable target's tags after
+    creating it and retries moto's 500 for minutes, so an aws_appautoscaling_target never finishes.
+    Here tags are kept by scalable-target ARN, as Application Auto Scaling does."""
+    tags: dict[str, dict[str, str]] = {}
+    cls = ApplicationAutoScalingResponse
+    original_register = cls.register_scalable_target
+    original_deregister = cls.deregister_scalable_target
+
+    def target_arn(self: ApplicationAutoScalingResponse) -> str | None:
+        targets = self.applicationautoscaling_backend.describe_scalable_targets(
+            self._get_param("ServiceNamespace"),
+            [self._get_param("ResourceId")],
+            self._get_param("ScalableDimension"),
+        )
+        return str(targets[0].arn) if targets else None
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        result: str = original_register(self)
+        tags.setdefault(json.loads(result)["ScalableTargetARN"], {}).update(self._get_param("Tags") or {})
+        return result
+
+    def deregister_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        arn = target_arn(self)
+        result: str = original_deregister(self)
+        tags.pop(arn or "", None)
+        return result
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+        current = tags.get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            current.pop(key, None)
+        return "{}"
+
+    return [
+        mock.patch.object(cls, "register_scalable_target", register_scalable_target),
+        mock.patch.object(cls, "deregister_scalable_target", deregister_scalable_target),
+        mock.patch.object(cls, "list_tags_for_resource", list_tags_for_resource, create=True),
+        mock.patch.object(cls, "tag_resource", tag_resource, create=True),
+        mock.patch.object(cls, "untag_resource", untag_resource, create=True),
+    ]
+
+
+################################################################################
+# RDS parameter groups, EC2 NAT gateways, ECR image digests, ACM certificate options
 ################################################################################
 
 
@@ -306,6 +394,33 @@ def _patch_ec2() -> list[Any]:
         mock.patch.object(NatGatewayBackend, "delete_nat_gateway", delete_nat_gateway),
         mock.patch.object(VPCBackend, "delete_vpc", delete_vpc),
     ]
+
+
+def _patch_ecr() -> list[Any]:
+    """Gap: moto's PutImage makes an image's digest the hash of its layers' digests, so two images
+    with the same layers (the fake pushes here have none) get the same digest, and a deploy by digest
+    cannot tell one commit's image from another's. ECR's digest is the SHA-256 of the manifest as
+    pushed; here too."""
+
+    def create_digest(self: Image) -> None:
+        self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode()).hexdigest()
+
+    return [mock.patch.object(Image, "_create_digest", create_digest)]
+
+
+def _patch_acm() -> list[Any]:
+    """Gap: moto's RequestCertificate keeps the request's Options as they are, and its
+    ListCertificates then fails (500, KeyError 'Export') for a certificate whose Options name no
+    Export, as the kit's (certificate transparency only) do. ACM fills in Export DISABLED; here too."""
+    original = AWSCertificateManagerBackend.request_certificate
+
+    def request_certificate(self: AWSCertificateManagerBackend, *args: Any, **kwargs: Any) -> str:
+        arn: str = original(self, *args, **kwargs)
+        certificate = self._certificates[arn]
+        certificate.cert_options = {"Export": "DISABLED", **certificate.cert_options}
+        return arn
+
+    return [mock.patch.object(AWSCertificateManagerBackend, "request_certificate", request_certificate)]
 
 
 ################################################################################
@@ -472,7 +587,39 @@ class Emulator:
         items += [f"ssm:{p['Name']}" for p in c("ssm").describe_parameters()["Parameters"]]
         items += [f"s3:{b['Name']}" for b in c("s3").list_buckets()["Buckets"]]
         items += [f"secret:{s['Name']}" for s in c("secretsmanager").list_secrets()["SecretList"]]
-        return set(items)
+        return set(items + self._monitoring_inventory() + self._dns_inventory())
+
+    def _monitoring_inventory(self) -> list[str]:
+        """Alarms, dashboards, SNS topics and subscriptions, Application Auto Scaling targets and
+        policies."""
+        c = self.client
+        cloudwatch, sns, scaling = c("cloudwatch"), c("sns"), c("application-autoscaling")
+        items = [f"alarm:{a['AlarmName']}" for a in cloudwatch.describe_alarms()["MetricAlarms"]]
+        items += [f"dashboard:{d['DashboardName']}" for d in cloudwatch.list_dashboards()["DashboardEntries"]]
+        items += [f"sns-topic:{t['TopicArn']}" for t in sns.list_topics()["Topics"]]
+        items += [f"sns-subscription:{s['Endpoint']}" for s in sns.list_subscriptions()["Subscriptions"]]
+        items += [
+            f"scalable-target:{t['ResourceId']}"
+            for t in scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+        ]
+        items += [
+            f"scaling-policy:{p['PolicyName']}"
+            for p in scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+        ]
+        return items
+
+    def _dns_inventory(self) -> list[str]:
+        """Certificates, hosted zones and their records."""
+        route53 = self.client("route53")
+        items = [
+            f"certificate:{a['DomainName']}"
+            for a in self.client("acm").list_certificates()["CertificateSummaryList"]
+        ]
+        for zone in route53.list_hosted_zones()["HostedZones"]:
+            items.append(f"zone:{zone['Name']}")
+            records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+            items += [f"record:{r['Type']}:{r['Name']}" for r in records]
+        return items
 
 
 @contextmanager
@@ -491,7 +638,7 @@ def _environ(**values: str) -> Iterator[None]:
 
 
 @contextmanager
-def running_emulator(*, account_id: str, region: str, desired_count: int) -> Iterator[Emulator]:
+def running_emulator(*, account_id: str, region: str) -> Iterator[Emulator]:
     """moto on a free loopback port with the patches above; always stopped and emptied on exit."""
     rollouts = EcsRollouts()
     with ExitStack() as stack:
@@ -500,14 +647,19 @@ def running_emulator(*, account_id: str, region: str, desired_count: int) -> Ite
                 # Gap: without it moto has no AWS managed policies, and attaching
                 # AmazonECSTaskExecutionRolePolicy fails with NoSuchEntity.
                 MOTO_IAM_LOAD_MANAGED_POLICIES="true",
-                # Gap: moto runs no task; a new service reports this many running (the desired count)
-                # and its first deployment COMPLETED, as ECS does once the tasks are healthy.
-                MOTO_ECS_SERVICE_RUNNING=str(desired_count),
                 # The account every ARN is in: the one the kit's allowed_account_ids names.
                 MOTO_ACCOUNT_ID=account_id,
             )
         )
-        for patch in [*_patch_ecs(rollouts), *_patch_s3(), *_patch_rds(), *_patch_ec2()]:
+        for patch in [
+            *_patch_ecs(rollouts),
+            *_patch_application_autoscaling(),
+            *_patch_ecr(),
+            *_patch_acm(),
+            *_patch_s3(),
+            *_patch_rds(),
+            *_patch_ec2(),
+        ]:
             stack.enter_context(patch)
         # One log line per request would bury a failure's output.
         werkzeug = logging.getLogger("werkzeug")
@@ -612,6 +764,16 @@ def empty_bucket(emulator: Emulator, bucket: str) -> int:
     return deleted
 
 
+def create_hosted_zones(emulator: Emulator, answers: dict[str, Any]) -> None:
+    """The Route 53 zones the README's setup says must exist before bootstrap: one per environment
+    with a domain (the kit adds records to it and leaves the zone alone)."""
+    route53 = emulator.client("route53")
+    for environment in answers["environments"]:
+        if environment.get("domain"):
+            zone = environment.get("hosted_zone") or environment["domain"].split(".", 1)[1]
+            route53.create_hosted_zone(Name=zone, CallerReference=f"{zone}-{environment['name']}")
+
+
 def empty_repository(emulator: Emulator, repository: str) -> int:
     """Delete every image of an ECR repository; the number deleted."""
     ecr = emulator.client("ecr")
@@ -626,6 +788,27 @@ def empty_repository(emulator: Emulator, repository: str) -> int:
 ################################################################################
 
 _EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+
+
+def _text(value: Any) -> str:
+    """A value as a ``${{ }}`` expression renders it: booleans as true/false."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _evaluator(context: dict[str, str], step_outputs: dict[str, dict[str, str]]) -> Callable[[Any], str]:
+    """Substitutes each ``${{ name }}`` (a plain context name, no operators) in a text: from
+    ``context`` (github.*, inputs.*, needs.*.outputs.*) or ``step_outputs`` (steps.*.outputs.*, as
+    they are when the text is evaluated)."""
+
+    def value(name: str) -> str:
+        match = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", name)
+        if match:
+            return step_outputs[match.group(1)][match.group(2)]
+        assert name in context, f"the runner here cannot evaluate ${{{{ {name} }}}}"
+        return context[name]
+
+    return lambda text: _EXPRESSION.sub(lambda m: value(m.group(1)), _text(text))
+
 
 # A stand-in for docker on the runner: `build` has nothing to build here, `push` ends, as a real push
 # does, with ECR's PutImage of the tag (the manifest names no layer: moto stores no blob).
@@ -699,9 +882,11 @@ class Runner:
     inputs: configure-aws-credentials assumes ``role-to-assume`` with AssumeRoleWithWebIdentity (after
     checking that the role exists and trusts the job's OIDC subject) and exports the credentials;
     amazon-ecr-login gets an ECR authorization token; checkout gives the job a clean work tree; the
-    artifact actions carry files between jobs. The only additions to a runner's environment are the
-    emulator's endpoint (AWS_ENDPOINT_URL), the offline Terraform config, a docker stand-in on PATH
-    and ``extra_env``.
+    artifact actions carry files between the jobs of one workflow run (one commit), through a local
+    folder. A job that calls a reusable workflow (``uses: ./.github/workflows/...``) passes its
+    ``with:`` as the called workflow's ``inputs``; a job's ``outputs`` reach the jobs that need it.
+    The only additions to a runner's environment are the emulator's endpoint (AWS_ENDPOINT_URL), the
+    offline Terraform config, a docker stand-in on PATH and ``extra_env``.
     """
 
     def __init__(
@@ -718,7 +903,8 @@ class Runner:
         self.workdir = workdir
         self.extra_env = extra_env or {}
         self.answers = load_yaml(kit / ".copier-answers.yml")
-        self.artifacts: dict[str, dict[str, bytes]] = {}
+        self.artifacts = workdir / "artifacts"
+        self.job_outputs: dict[tuple[str, str], dict[str, str]] = {}  # by (commit, job)
         self.bin = workdir / "runner-bin"
         self.bin.mkdir(parents=True, exist_ok=True)
         docker = self.bin / "docker"
@@ -732,44 +918,103 @@ class Runner:
     def docker_commands(self) -> list[str]:
         return self.docker_calls.read_text().splitlines() if self.docker_calls.exists() else []
 
-    def run(self, workflow: str, job_id: str, *, sha: str, inputs: dict[str, str] | None = None) -> JobRun:
-        """Run job ``job_id`` of ``.github/workflows/<workflow>`` for commit ``sha``."""
-        document = load_yaml(self.kit / ".github" / "workflows" / workflow)
-        job = document["jobs"][job_id]
-        event = "push" if inputs is None else "workflow_dispatch"
-        context: dict[str, str] = {"github.sha": sha, "github.ref": "refs/heads/main", "github.run_id": "1"}
-        for name, value in (inputs or {}).items():
-            context[f"inputs.{name}"] = value
+    def run(self, workflow: str, job: str, *, sha: str, inputs: dict[str, str] | None = None) -> JobRun:
+        """Run job ``job`` of ``.github/workflows/<workflow>`` for commit ``sha``: a job id, or
+        ``caller/called`` for job ``called`` of the reusable workflow that job ``caller`` calls with
+        ``uses: ./.github/workflows/...``. ``needs.*.outputs`` are those of the jobs already run for
+        ``sha``; ``inputs`` are a workflow_dispatch's."""
+        caller_id, _, called_id = job.partition("/")
+        document = self._workflow(workflow)
+        definition = document["jobs"][caller_id]
+        context = self._context(sha, "push" if inputs is None else "workflow_dispatch", inputs or {})
+        context.update(self._needs(definition, sha, prefix=""))
+        if "uses" in definition:
+            assert called_id, f"{workflow}/{caller_id} calls a workflow: name one of its jobs"
+            document, called_inputs = self._call(definition, context)
+            definition = document["jobs"][called_id]
+            context = self._context(sha, context["github.event_name"], called_inputs)
+            context.update(self._needs(definition, sha, prefix=f"{caller_id}/"))
+        else:
+            assert not called_id, f"{workflow}/{caller_id} calls no workflow"
+        run = self._run_job(document, definition, job, context)
+        if run.ok:
+            evaluate = _evaluator(context, run.outputs)
+            self.job_outputs[(sha, job)] = {k: evaluate(v) for k, v in definition.get("outputs", {}).items()}
+        return run
+
+    def _workflow(self, file_name: str) -> dict[str, Any]:
+        document: dict[str, Any] = load_yaml(self.kit / ".github" / "workflows" / file_name)
         shell = document.get("defaults", {}).get("run", {}).get("shell", "bash")
-        assert shell == "bash", f"{workflow}: the runner here only knows bash, not {shell}"
-        run = JobRun(job=job_id)
-        output_file = self.workdir / f"{job_id}.output"
-        summary_file = self.workdir / f"{job_id}.summary"
+        assert shell == "bash", f"{file_name}: the runner here only knows bash, not {shell}"
+        return document
+
+    def _context(self, sha: str, event: str, inputs: dict[str, str]) -> dict[str, str]:
+        context = {
+            "github.sha": sha,
+            "github.ref": "refs/heads/main",
+            "github.run_id": "1",
+            "github.event_name": event,
+        }
+        context.update({f"inputs.{name}": _text(value) for name, value in inputs.items()})
+        return context
+
+    def _needs(self, job: dict[str, Any], sha: str, *, prefix: str) -> dict[str, str]:
+        """``needs.<job>.outputs.<name>`` of the jobs ``job`` needs that have run for ``sha``."""
+        needs = job.get("needs", [])
+        context = {}
+        for needed in [needs] if isinstance(needs, str) else needs:
+            for name, value in self.job_outputs.get((sha, f"{prefix}{needed}"), {}).items():
+                context[f"needs.{needed}.outputs.{name}"] = value
+        return context
+
+    def _call(self, caller: dict[str, Any], context: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+        """The reusable workflow a job calls and the inputs it passes (``with:``), checked against
+        the called workflow's ``workflow_call`` inputs: each one declared, each required one given."""
+        path = str(caller["uses"])
+        assert path.startswith("./.github/workflows/"), f"{path}: only local reusable workflows here"
+        document = self._workflow(path.removeprefix("./.github/workflows/"))
+        # YAML 1.1 reads a bare `on` as true.
+        triggers: dict[str, Any] = next(v for k, v in document.items() if k in ("on", True))
+        declared = triggers["workflow_call"].get("inputs", {})
+        evaluate = _evaluator(context, {})
+        given = {name: evaluate(value) for name, value in caller.get("with", {}).items()}
+        assert set(given) <= set(declared), f"{path}: undeclared inputs {set(given) - set(declared)}"
+        missing = {name for name, spec in declared.items() if spec.get("required") and name not in given}
+        assert not missing, f"{path}: required inputs not given: {missing}"
+        for name, spec in declared.items():
+            if spec.get("type") == "boolean" and name in given:
+                assert given[name] in ("true", "false"), f"{path}: input {name} is not a boolean"
+        return document, given
+
+    def _run_job(
+        self, document: dict[str, Any], job: dict[str, Any], job_path: str, context: dict[str, str]
+    ) -> JobRun:
+        run = JobRun(job=job_path)
+        slug = job_path.replace("/", "--")
+        output_file = self.workdir / f"{slug}.output"
+        summary_file = self.workdir / f"{slug}.summary"
         summary_file.write_text("")
         env = terraform_env(self.cli_config_file, self.emulator)
         env.update(
             CI="true",
             GITHUB_ACTIONS="true",
-            GITHUB_SHA=sha,
-            GITHUB_REF="refs/heads/main",
+            GITHUB_SHA=context["github.sha"],
+            GITHUB_REF=context["github.ref"],
             GITHUB_WORKSPACE=str(self.kit),
             GITHUB_STEP_SUMMARY=str(summary_file),
             GITHUB_OUTPUT=str(output_file),
-            GITHUB_EVENT_NAME=event,
+            GITHUB_EVENT_NAME=context["github.event_name"],
             GITHUB_REPOSITORY=self.answers["github_repository"],
             DOCKER_CALLS=str(self.docker_calls),
             PATH=f"{self.bin}{os.pathsep}{env['PATH']}",
             **self.extra_env,
         )
-
-        def evaluate(text: str) -> str:
-            return _EXPRESSION.sub(lambda m: context[m.group(1)], str(text))
-
+        evaluate = _evaluator(context, run.outputs)
         for scope in (document.get("env", {}), job.get("env", {})):
             env.update({k: evaluate(v) for k, v in scope.items()})
         for index, step in enumerate(job["steps"]):
             name = step.get("name", f"step {index}")
-            assert "if" not in step, f"{workflow}/{job_id}/{name}: the runner here does not evaluate if:"
+            assert "if" not in step, f"{job_path}/{name}: the runner here does not evaluate if:"
             step_env = {**env, **{k: evaluate(v) for k, v in step.get("env", {}).items()}}
             if "uses" in step:
                 result = self._action(step, name, job, step_env, env, evaluate)
@@ -779,22 +1024,20 @@ class Runner:
                 result = StepResult(name, completed.returncode, completed.stdout, completed.stderr)
                 if "id" in step:
                     lines = output_file.read_text().splitlines()
-                    outputs = dict(line.split("=", 1) for line in lines if "=" in line)
-                    run.outputs[step["id"]] = outputs
-                    context.update({f"steps.{step['id']}.outputs.{k}": v for k, v in outputs.items()})
+                    run.outputs[step["id"]] = dict(line.split("=", 1) for line in lines if "=" in line)
             run.steps.append(result)
             if result.returncode != 0:
                 break
         run.summary = summary_file.read_text()
         return run
 
-    def oidc_subject(self, job: dict[str, Any]) -> str:
+    def oidc_subject(self, job: dict[str, Any], evaluate: Callable[[str], str]) -> str:
         """The ``sub`` claim of the job's GitHub OIDC token (an environment takes precedence)."""
         repository = self.answers["github_repository"]
         environment = job.get("environment")
         if environment is not None:
             name = environment["name"] if isinstance(environment, dict) else environment
-            return f"repo:{repository}:environment:{name}"
+            return f"repo:{repository}:environment:{evaluate(name)}"
         return f"repo:{repository}:ref:refs/heads/main"
 
     def _action(
@@ -811,7 +1054,8 @@ class Runner:
         if action == "actions/checkout":
             # A fresh clone: no Terraform working directory, plan or lock file of an earlier job.
             shutil.rmtree(self.kit / "infra" / ".terraform", ignore_errors=True)
-            (self.kit / "infra" / "tfplan").unlink(missing_ok=True)
+            for leftover in ("infra/tfplan", "plan.txt"):
+                (self.kit / leftover).unlink(missing_ok=True)
             assert inputs.get("persist-credentials") in (False, "False", "false"), "checkout keeps no token"
         elif action == "hashicorp/setup-terraform":
             # The version the workflow pins is the one this test runs.
@@ -820,21 +1064,49 @@ class Runner:
                 self.terraform_version,
             )
         elif action == "aws-actions/configure-aws-credentials":
-            env.update(self._assume(inputs["role-to-assume"], inputs["aws-region"], job))
+            env.update(
+                self._assume(inputs["role-to-assume"], inputs["aws-region"], self.oidc_subject(job, evaluate))
+            )
         elif action == "aws-actions/amazon-ecr-login":
             self._ecr_login(step_env)
         elif action == "actions/upload-artifact":
-            path = self.kit / inputs["path"]
-            assert path.is_file(), f"{name}: nothing at {inputs['path']}"
-            self.artifacts[inputs["name"]] = {path.name: path.read_bytes()}
+            return self._upload(name, inputs, evaluate("${{ github.sha }}"))
         elif action == "actions/download-artifact":
-            for file_name, content in self.artifacts[inputs["name"]].items():
-                (self.kit / inputs["path"] / file_name).write_bytes(content)
+            return self._download(name, inputs, evaluate("${{ github.sha }}"))
         else:
             raise AssertionError(f"{name}: the runner here does not know the action {action}")
         return StepResult(name, 0)
 
-    def _assume(self, role_arn: str, region: str, job: dict[str, Any]) -> dict[str, str]:
+    def _upload(self, name: str, inputs: dict[str, str], run: str) -> StepResult:
+        """upload-artifact: the file at ``path`` kept under the workflow run's artifact ``name`` (a
+        local folder stands for the run's artifact storage)."""
+        source = self.kit / inputs["path"]
+        if not source.is_file():
+            # The kit's upload says if-no-files-found: error.
+            assert inputs.get("if-no-files-found") == "error", f"{name}: a missing file must fail the upload"
+            return StepResult(name, 1, stderr=f"No files were found with the provided path: {inputs['path']}")
+        folder = self.artifacts / run / inputs["name"]
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        shutil.copy2(source, folder / source.name)
+        return StepResult(name, 0)
+
+    def _download(self, name: str, inputs: dict[str, str], run: str) -> StepResult:
+        """download-artifact: the files of the run's artifact ``name`` into ``path``."""
+        folder = self.artifacts / run / inputs["name"]
+        if not folder.is_dir():
+            return StepResult(
+                name,
+                1,
+                stderr=f"Unable to download artifact(s): Artifact not found for name: {inputs['name']}",
+            )
+        destination = self.kit / inputs.get("path", ".")
+        destination.mkdir(parents=True, exist_ok=True)
+        for file in folder.iterdir():
+            shutil.copy2(file, destination / file.name)
+        return StepResult(name, 0)
+
+    def _assume(self, role_arn: str, region: str, subject: str) -> dict[str, str]:
         """configure-aws-credentials with role-to-assume: AssumeRoleWithWebIdentity, as the action does."""
         assert region == self.emulator.region, (
             f"aws-region {region} is not the kit's region {self.emulator.region}"
@@ -842,7 +1114,6 @@ class Runner:
         iam = self.emulator.client("iam")
         role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
         assert role["Arn"] == role_arn
-        subject = self.oidc_subject(job)
         assert trusts(role["AssumeRolePolicyDocument"], subject), (
             f"{role_arn} does not trust the OIDC subject {subject}: {role['AssumeRolePolicyDocument']}"
         )

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from generator._terraform import offline_env
+from generator.config import effective_environments
 from generator.checks.tools import CHECKOV_RUNS
 from tests.helpers import EXAMPLES, ROOT, load_yaml, require_tool, run, unavailable
 
@@ -132,18 +133,24 @@ def test_scripts_pass_shellcheck(kit: Path) -> None:
 @pytest.mark.parametrize(("directory", "options"), CHECKOV_RUNS, ids=[d for d, _ in CHECKOV_RUNS])
 def test_checkov_finds_nothing(kit: Path, directory: str, options: tuple[str, ...]) -> None:
     checkov = require_tool("checkov")
-    result = run([checkov, "-d", directory, *options, "--output", "json", "--quiet", "--compact", "--skip-download"],
-                 cwd=kit, check=False, timeout=900)
+    # Not --quiet: it leaves the skipped checks, whose reasons are checked below, out of the report.
+    result = run(
+        [checkov, "-d", directory, *options, "--output", "json", "--compact", "--skip-download"],
+        cwd=kit,
+        check=False,
+        timeout=900,
+    )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     summaries = [r["summary"] for r in reports if isinstance(r, dict) and "summary" in r]
     assert sum(s["passed"] for s in summaries) > 20, "checkov evaluated the files"
     failed = [c for r in reports for c in r.get("results", {}).get("failed_checks", [])]
     assert failed == [], [(c["check_id"], c["file_path"], c["resource"]) for c in failed]
-    for report in reports:
-        for skipped in report.get("results", {}).get("skipped_checks", []):
-            reason = (skipped.get("suppress_comment") or "").strip()
-            assert len(reason) > 15, f"{skipped['check_id']} in {skipped['file_path']} is skipped without a reason"
+    skipped = [c for r in reports for c in r.get("results", {}).get("skipped_checks", [])]
+    assert sum(s["skipped"] for s in summaries) == len(skipped), "every skip is in the report"
+    for check in skipped:
+        reason = (check["check_result"].get("suppress_comment") or "").strip()
+        assert len(reason) > 15, f"{check['check_id']} in {check['file_path']} is skipped without a reason"
 
 
 def test_task_definition_is_a_complete_fargate_input(kit: Path) -> None:
@@ -185,3 +192,64 @@ def test_dockerfile_agrees_with_the_task_definition(kit: Path) -> None:
     froms = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert len(froms) >= 2, "multi-stage"
     assert all(":" in image and not image.endswith(":latest") for image in froms)
+
+
+def tfvars(path: Path) -> dict[str, str]:
+    """The top-level `name = value` lines of a rendered .tfvars or .tfbackend file, values as written."""
+    return dict(re.findall(r"(?m)^(\w+)\s*=\s*(.+?)\s*$", path.read_text()))
+
+
+def test_every_environment_has_its_own_files(kit: Path) -> None:
+    config = config_of(kit)
+    p, acct = config["project_name"], config["aws_account_id"]
+    environments = effective_environments(config)
+    names = [environment["name"] for environment in environments]
+    assert sorted(f.name for f in (kit / "infra" / "environments").iterdir()) == sorted(
+        f"{name}{suffix}" for name in names for suffix in (".tfvars", ".s3.tfbackend")
+    )
+    task_definitions = sorted(f.name for f in (kit / ".aws").glob("task-definition*.json"))
+    assert task_definitions == sorted(
+        "task-definition.json" if e["production"] else f"task-definition.{e['name']}.json"
+        for e in environments
+    )
+    for environment in environments:
+        name = environment["name"]
+        values = tfvars(kit / "infra" / "environments" / f"{name}.tfvars")
+        assert values["environment"] == f'"{name}"'
+        assert values["production"] == str(environment["production"]).lower()
+        assert values["desired_count"] == str(environment["desired_count"])
+        assert values["fargate_spot_percent"] == str(environment["fargate_spot_percent"])
+        assert values.get("domain") == (f'"{environment["domain"]}"' if environment.get("domain") else None)
+        # Only production keeps its load balancer from being deleted by accident.
+        assert ("load_balancer_deletion_protection" in values) == (not environment["production"])
+        backend = tfvars(kit / "infra" / "environments" / f"{name}.s3.tfbackend")
+        assert backend["key"] == f'"{name}/terraform.tfstate"'
+        assert backend["use_lockfile"] == "true"
+        file = "task-definition.json" if environment["production"] else f"task-definition.{name}.json"
+        td = json.loads((kit / ".aws" / file).read_text())
+        assert td["family"] == f"{p}-{name}"
+        assert (td["cpu"], td["memory"]) == (str(environment["task_cpu"]), str(environment["task_memory"]))
+        assert td["executionRoleArn"] == f"arn:aws:iam::{acct}:role/{p}-{name}-ecs-execution"
+
+
+def test_deploy_promotes_one_image_through_the_environments_in_order(kit: Path) -> None:
+    config = config_of(kit)
+    names = [environment["name"] for environment in effective_environments(config)]
+    jobs = load_yaml(kit / ".github" / "workflows" / "deploy.yml")["jobs"]
+    stages = [job for job in jobs if job.startswith("deploy-")]
+    assert stages == [f"deploy-{name}" for name in names]
+    previous = "build"
+    for name in names:
+        job = jobs[f"deploy-{name}"]
+        assert job["uses"] == "./.github/workflows/deploy-environment.yml"
+        assert previous in job["needs"], f"{name} waits for {previous}"
+        assert job["with"]["environment"] == name
+        # The digest the build job pushed, never a tag that could be moved.
+        assert job["with"]["image"].endswith("@${{ needs.build.outputs.digest }}")
+        assert job["with"]["production"] is (name == names[-1])
+        previous = f"deploy-{name}"
+    stage = load_yaml(kit / ".github" / "workflows" / "deploy-environment.yml")["jobs"]
+    # Approval (the GitHub environment) gates the apply, after the plan is shown.
+    assert "environment" not in stage["plan"]
+    assert stage["deploy"]["needs"] == "plan"
+    assert stage["deploy"]["environment"]["name"] == "${{ inputs.environment }}"

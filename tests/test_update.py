@@ -406,7 +406,7 @@ def test_config_change_is_rendered_at_the_same_version(kit: Path) -> None:
     recorded = answers(kit)
     assert recorded["_commit"] == "v1" and recorded["desired_count"] == 3
     tfvars = (kit / "infra" / "environments" / "prod.tfvars").read_text()
-    assert "desired_count                     = 3" in tfvars
+    assert re.search(r"(?m)^desired_count\s+= 3$", tfvars), tfvars
     assert "The service runs 3 task(s)" in (kit / "docs" / "operations.md").read_text()
     assert_config_agrees_with_answers(kit)
 

@@ -52,6 +52,9 @@ def test_the_package_carries_its_own_release() -> None:
     for release in shipped:
         files = _releases.read_archive(_releases.RELEASES_DIR / release.archive, release.sha256)
         assert "copier.yml" in files and "template/fargate-gen.yml.jinja" in files
+    # Kits rendered by this package record this version: its archive must be this template, byte for
+    # byte, or a later update would merge from a base the kit was not rendered from.
+    assert _release.main(["--check"]) == 0, "the template changed: python -m generator._release --replace (unpublished) or a new version"
 
 
 def test_the_canonical_url_is_the_project_homepage() -> None:
@@ -295,10 +298,13 @@ def test_installed_wheel_updates_offline(sources: dict[str, Path], tmp_path: Pat
     env = {**git_env(), "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
            "GIT_ALLOW_PROTOCOL": "file",
            "COPIER_SETTINGS_PATH": str(home / "copier.yml"), "PYTHONPATH": ""}
-    # The next release, as the release script of the installed package writes it into the package.
-    run([python, "-m", "generator._release", "0.2.0", "--source", str(sources["0.2.0"])], cwd=home, env=env)
+    # A next release (the test template's v3, with its migration), as the release script of the
+    # installed package writes it into the package, after the releases the package ships.
+    major, minor, _ = map(int, __version__.split("."))
+    following = f"{major}.{minor + 1}.0"
+    run([python, "-m", "generator._release", following, "--source", str(sources["0.2.0"])], cwd=home, env=env)
     shipped = sorted(p.name for p in (venv / "lib").glob("python*/site-packages/generator/_releases/*"))
-    assert shipped == ["index.json", "v0.1.0.tar.gz", "v0.2.0.tar.gz"]
+    assert shipped == sorted(["index.json", *(r.archive for r in _releases.releases()), f"v{following}.tar.gz"])
 
     run([cli, "new", "kit", "-c", str(RIDERAPP), "-r", "v0.1.0", "-d", "desired_count=4"], cwd=home, env=env)
     kit = home / "kit"
@@ -309,5 +315,5 @@ def test_installed_wheel_updates_offline(sources: dict[str, Path], tmp_path: Pat
     commit_all(kit)
     result = run([cli, "update", "kit"], cwd=home, env=env, check=False)
     assert result.returncode == 0, result.stderr
-    assert answers(kit)["_commit"] == "v0.2.0" and answers(kit)["task_count"] == 4
+    assert answers(kit)["_commit"] == f"v{following}" and answers(kit)["task_count"] == 4
     assert "Our team's notes." in (kit / "README.md").read_text()

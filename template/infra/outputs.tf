@@ -4,8 +4,13 @@ output "load_balancer_dns" {
 }
 
 output "service_url" {
-  description = "URL of the service (HTTP until a domain and certificate are added)."
-  value       = "http://${module.alb.dns_name}"
+  description = "URL of the service: https://<domain> with a domain, plain http:// on the load balancer's name without one."
+  value       = local.https ? "https://${var.domain}" : "http://${module.alb.dns_name}"
+}
+
+output "https" {
+  description = "Whether the service answers HTTPS on its domain (false: plain HTTP only)."
+  value       = local.https
 }
 
 output "ecr_repository_url" {
@@ -15,7 +20,7 @@ output "ecr_repository_url" {
 
 output "ecs_cluster_name" {
   description = "Name of the ECS cluster."
-  value       = module.ecs_service.cluster_name
+  value       = module.ecs_cluster.name
 }
 
 output "ecs_service_name" {
@@ -52,4 +57,24 @@ output "database_endpoint" {
   description = "host:port of the database; null without one."
   # Not one(module.database[*].endpoint): checkov stops resolving module values after a module splat.
   value = var.enable_database ? module.database[0].endpoint : null
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify; null with alarms off."
+  value       = var.alarms.enabled ? module.alarms[0].topic_arn : null
+}
+
+output "deployment_alarm_names" {
+  description = "Alarms that roll a deployment back; [] with alarms off."
+  value       = var.alarms.enabled ? module.alarms[0].deployment_alarm_names : []
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the service; null with alarms off."
+  value       = var.alarms.enabled ? module.alarms[0].dashboard_name : null
+}
+
+output "autoscaling_range" {
+  description = "Least and most tasks App Auto Scaling keeps the service between."
+  value       = module.ecs_service.autoscaling_range
 }

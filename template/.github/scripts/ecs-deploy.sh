@@ -2,10 +2,11 @@
 # Roll an ECS service to a task-definition revision and wait until that revision is the one running.
 #
 # Usage: CLUSTER=... SERVICE=... <one of the two modes> .github/scripts/ecs-deploy.sh
-#   New image (deploy.yml):
-#     TASK_DEFINITION_FILE  RegisterTaskDefinition input, e.g. .aws/task-definition.json
+#   New image (deploy-environment.yml):
+#     TASK_DEFINITION_FILE  RegisterTaskDefinition input: .aws/task-definition.json (production) or
+#                           .aws/task-definition.<env>.json
 #     CONTAINER_NAME        the container whose image is set
-#     IMAGE                 the image to run, e.g. <registry>/<repository>:<git sha>
+#     IMAGE                 the image to run, e.g. <registry>/<repository>@sha256:<digest>
 #     When the service already runs IMAGE (a re-run), nothing is registered: the script only waits.
 #   Existing revision (ecs-rollback.sh):
 #     TASK_DEFINITION_ARN   family:revision or the revision's ARN
@@ -14,8 +15,9 @@
 #
 # Succeeds when the target revision's deployment is PRIMARY, its rolloutState COMPLETED and all its
 # tasks run; then tags the revision deployed-at=<UTC time> (ecs-rollback.sh looks for that tag).
-# Fails when the rollout FAILED, the deployment stopped being PRIMARY (the circuit breaker rolled
-# back, or another deployment replaced it) or the timeout passed.
+# Fails, saying why, when the rollout FAILED, the deployment stopped being PRIMARY (ECS rolled it
+# back: its circuit breaker, or a deployment alarm; or another deployment replaced it) or the
+# timeout passed.
 # Prints the revision's ARN on stdout and, when GITHUB_OUTPUT is set, writes task_definition_arn and
 # revision there. Progress and errors go to stderr. Needs bash 4.4+, the AWS CLI and jq.
 set -euo pipefail
@@ -40,11 +42,24 @@ describe_service() {
   jq '.services[0]' <<<"$out"
 }
 
-# The last service events and why the target's recent tasks stopped, to explain a failure.
+# What the service runs now, the last service events, the deployment alarms that fired and why
+# the target's recent tasks stopped, to explain a failure.
 explain_failure() {
-  local service_json="$1" target="$2" family tasks
+  local service_json="$1" target="$2" primary family tasks alarms
+  primary="$(jq -r '[.deployments[]? | select(.status == "PRIMARY") | .taskDefinition] | first // ""' <<<"$service_json")"
+  if [[ -n "$primary" && "$primary" != "$target" ]]; then
+    log "the service's primary deployment is now $primary (ECS's rollback, or a newer deployment)"
+  fi
   log "latest service events (newest first):"
   jq -r '.events[:5][] | "  \(.createdAt) \(.message)"' <<<"$service_json" >&2
+  # A rollback on a deployment alarm: name the alarms in ALARM and their reason.
+  mapfile -t alarms < <(jq -r '.deploymentConfiguration.alarms // {} | select(.enable == true)
+    | .alarmNames[]?' <<<"$service_json")
+  if ((${#alarms[@]})); then
+    aws cloudwatch describe-alarms --alarm-names "${alarms[@]}" --state-value ALARM --output json 2>/dev/null \
+      | jq -r '(.MetricAlarms + .CompositeAlarms)[] | "  deployment alarm \(.AlarmName) is in ALARM: \(.StateReason)"' >&2 \
+      || true
+  fi
   family="${target##*/}"
   family="${family%:*}"
   # Diagnostics only: when they cannot be read, the failure above still stands.

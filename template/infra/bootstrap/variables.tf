@@ -66,3 +66,23 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "domains" {
+  description = "Environments served on a domain (HTTPS), by name: the domain and its Route 53 public hosted zone, which must exist. Their deploy roles may request the certificate and change those records."
+  type = map(object({
+    domain      = string
+    hosted_zone = string
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for e, d in var.domains : contains(var.environments, e) && (d.domain == d.hosted_zone || endswith(d.domain, ".${d.hosted_zone}"))])
+    error_message = "Each key must be one of environments, and each domain must be inside its hosted_zone."
+  }
+}
+
+variable "alarm_email_subscription" {
+  description = "The alarm topics have an email subscription: the deploy roles may manage it (and every role read it), which SNS only allows on all subscriptions."
+  type        = bool
+  default     = false
+}

@@ -39,19 +39,29 @@ variable "target_port" {
 }
 
 variable "health_check" {
-  description = "Target-group health check. A new target is healthy after one passing check; the thresholds apply to later changes."
+  description = "Target-group health check. A new target is healthy after one passing check; the thresholds apply to later changes. timeout null: 5 s, or interval - 1 when shorter."
   type = object({
     path                = string
     matcher             = optional(string, "200")
     interval            = optional(number, 15)
-    timeout             = optional(number, 5)
+    timeout             = optional(number)
     healthy_threshold   = optional(number, 2)
     unhealthy_threshold = optional(number, 3)
   })
 
   validation {
-    condition     = startswith(var.health_check.path, "/") && var.health_check.timeout < var.health_check.interval
-    error_message = "The path must start with '/' and the timeout must be shorter than the interval."
+    condition     = startswith(var.health_check.path, "/") && var.health_check.interval >= 5 && var.health_check.interval <= 300
+    error_message = "The path must start with '/' and the interval be 5 to 300 seconds."
+  }
+
+  validation {
+    condition     = var.health_check.timeout == null || try(var.health_check.timeout >= 2 && var.health_check.timeout < var.health_check.interval, false)
+    error_message = "The timeout must be at least 2 seconds and shorter than the interval."
+  }
+
+  validation {
+    condition     = alltrue([for t in [var.health_check.healthy_threshold, var.health_check.unhealthy_threshold] : t >= 2 && t <= 10])
+    error_message = "Health-check thresholds are 2 to 10."
   }
 }
 
@@ -64,6 +74,34 @@ variable "deregistration_delay" {
     condition     = var.deregistration_delay >= 0 && var.deregistration_delay <= 3600
     error_message = "Use 0 to 3600 seconds."
   }
+}
+
+variable "https" {
+  description = "HTTPS on :443 with this (validated) ACM certificate, and :80 redirecting to it; null serves plain HTTP on :80."
+  type = object({
+    certificate_arn = string
+  })
+  default = null
+}
+
+variable "ssl_policy" {
+  description = "Security policy of the HTTPS listener: TLS 1.3 and 1.2 with forward secrecy by default."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = startswith(var.ssl_policy, "ELBSecurityPolicy-TLS13-") || startswith(var.ssl_policy, "ELBSecurityPolicy-FS-1-2-")
+    error_message = "Use a policy without TLS 1.0 and 1.1, e.g. ELBSecurityPolicy-TLS13-1-2-2021-06."
+  }
+}
+
+variable "dns_alias" {
+  description = "An alias A record that points name at the load balancer, in the Route 53 zone zone_id; null for none."
+  type = object({
+    zone_id = string
+    name    = string
+  })
+  default = null
 }
 
 variable "enable_deletion_protection" {

@@ -7,7 +7,7 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
 
-  # The kit's .aws/task-definition.json is the one description of the task: Terraform registers the
+  # The kit's task-definition JSON is the one description of the task: Terraform registers the
   # first revision from it, CI every later one.
   task_definition = jsondecode(file(var.task_definition_file))
   container       = one([for c in local.task_definition.containerDefinitions : c if c.name == var.container_name])
@@ -16,21 +16,15 @@ locals {
     c.name == var.container_name ? merge(c, { image = var.image }) : c
   ]
 
+  service_name        = "${var.name}-service"
   execution_role_name = "${var.name}-ecs-execution"
   task_role_name      = "${var.name}-ecs-task"
   role_arn_prefix     = "arn:${local.partition}:iam::${local.account_id}:role/"
 }
 
-resource "aws_ecs_cluster" "this" {
-  name = "${var.name}-cluster"
-
-  setting {
-    name  = "containerInsights"
-    value = "enabled"
-  }
-
-  tags = var.tags
-}
+################################################################################
+# Logs and roles
+################################################################################
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = "/ecs/${var.name}"
@@ -71,12 +65,26 @@ resource "aws_iam_role" "execution" {
   tags = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "execution" {
-  role       = aws_iam_role.execution.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-}
-
+# What AmazonECSTaskExecutionRolePolicy grants, narrowed to this service's repository and log group.
 data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PullImage"
+    actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
+    resources = [var.repository_arn]
+  }
+
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+  }
+
   statement {
     sid       = "ReadTaskParameters"
     actions   = ["ssm:GetParameters"]
@@ -91,12 +99,12 @@ data "aws_iam_policy_document" "execution" {
 }
 
 resource "aws_iam_role_policy" "execution" {
-  name   = "read-task-secrets"
+  name   = "pull-log-read-secrets"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# The application's own AWS permissions go here; it has none yet.
+# The application's own AWS permissions go here; it has none yet, apart from ECS Exec when it is on.
 resource "aws_iam_role" "task" {
   name               = local.task_role_name
   description        = "Role the ${var.container_name} container runs as"
@@ -105,42 +113,51 @@ resource "aws_iam_role" "task" {
   tags = var.tags
 }
 
-resource "aws_security_group" "this" {
-  name        = "${var.name}-service"
-  description = "Tasks of ${var.name}-service: the container port from the load balancer; HTTPS and the database out"
-  vpc_id      = var.vpc_id
+data "aws_iam_policy_document" "exec" {
+  count = var.enable_execute_command ? 1 : 0
 
-  ingress {
-    description     = "Container port from the load balancer"
-    from_port       = var.container_port
-    to_port         = var.container_port
-    protocol        = "tcp"
-    security_groups = [var.load_balancer_security_group_id]
+  # The SSM agent's session channels; Systems Manager defines no resource for them.
+  statement {
+    sid = "ExecSessions"
+    actions = [
+      "ssmmessages:CreateControlChannel",
+      "ssmmessages:CreateDataChannel",
+      "ssmmessages:OpenControlChannel",
+      "ssmmessages:OpenDataChannel",
+    ]
+    resources = ["*"]
   }
 
-  egress {
-    description = "HTTPS to ECR, CloudWatch Logs and SSM through the NAT gateway"
-    from_port   = 443
-    to_port     = 443
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
+  statement {
+    sid       = "FindExecLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
   }
 
-  # By CIDR, not by the database's security group, which refers to this one.
-  dynamic "egress" {
-    for_each = var.database_access == null ? [] : [var.database_access]
-
-    content {
-      description = "Database in the private subnets"
-      from_port   = egress.value.port
-      to_port     = egress.value.port
-      protocol    = "tcp"
-      cidr_blocks = egress.value.cidr_blocks
-    }
+  statement {
+    sid       = "WriteExecLogs"
+    actions   = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = ["${var.execute_command_log_group_arn}:*"]
   }
 
-  tags = merge(var.tags, { Name = "${var.name}-service" })
+  statement {
+    sid       = "EncryptExecSessions"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
 }
+
+resource "aws_iam_role_policy" "exec" {
+  count = var.enable_execute_command ? 1 : 0
+
+  name   = "ecs-exec"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.exec[0].json
+}
+
+################################################################################
+# Task definition and service
+################################################################################
 
 resource "aws_ecs_task_definition" "this" {
   family                   = local.task_definition.family
@@ -213,26 +230,59 @@ resource "aws_ecs_task_definition" "this" {
 }
 
 resource "aws_ecs_service" "this" {
-  name            = "${var.name}-service"
-  cluster         = aws_ecs_cluster.this.id
+  name            = local.service_name
+  cluster         = var.cluster_arn
   task_definition = aws_ecs_task_definition.this.arn
   desired_count   = var.desired_count
 
-  launch_type      = "FARGATE"
   platform_version = "LATEST"
 
-  deployment_minimum_healthy_percent = 100
-  deployment_maximum_percent         = 200
-  health_check_grace_period_seconds  = var.health_check_grace_period_seconds
+  # With no Spot share (production always), launch_type as kits before 0.2.0 created the service:
+  # the AWS provider 5.x replaces a service that goes from launch_type to a capacity-provider
+  # strategy or back (hashicorp/terraform-provider-aws#22823), and a replaced service is an outage.
+  # With a share, a strategy with both providers (the cluster has both), so that a new share changes
+  # weights in place; a share going from 0 to more, or back, replaces that environment's service.
+  # FARGATE's base keeps one task on demand.
+  launch_type = var.fargate_spot_percent == 0 ? "FARGATE" : null
+
+  dynamic "capacity_provider_strategy" {
+    for_each = var.fargate_spot_percent == 0 ? {} : { FARGATE = 100 - var.fargate_spot_percent, FARGATE_SPOT = var.fargate_spot_percent }
+
+    content {
+      capacity_provider = capacity_provider_strategy.key
+      base              = capacity_provider_strategy.key == "FARGATE" ? 1 : 0
+      weight            = capacity_provider_strategy.value
+    }
+  }
+
+  # The AWS provider replaces a service whose strategy changes unless the update also forces a new
+  # deployment; one that ECS starts from the running revision.
+  force_new_deployment = true
+
+  deployment_minimum_healthy_percent = var.deployment.minimum_healthy_percent
+  deployment_maximum_percent         = var.deployment.maximum_percent
+  health_check_grace_period_seconds  = var.deployment.health_check_grace_period_seconds
 
   deployment_circuit_breaker {
     enable   = true
     rollback = true
   }
 
+  dynamic "alarms" {
+    for_each = length(var.deployment_alarm_names) > 0 ? [var.deployment_alarm_names] : []
+
+    content {
+      alarm_names = alarms.value
+      enable      = true
+      rollback    = true
+    }
+  }
+
+  enable_execute_command = var.enable_execute_command
+
   network_configuration {
     subnets          = var.subnet_ids
-    security_groups  = [aws_security_group.this.id]
+    security_groups  = [var.security_group_id]
     assign_public_ip = false
   }
 
@@ -248,7 +298,54 @@ resource "aws_ecs_service" "this" {
   tags = var.tags
 
   lifecycle {
-    # CI owns the revisions after the first one (.github/scripts/ecs-deploy.sh).
-    ignore_changes = [task_definition]
+    # CI owns the revisions after the first one (.github/scripts/ecs-deploy.sh); App Auto Scaling
+    # owns the task count, between the scalable target's minimum and maximum.
+    ignore_changes = [task_definition, desired_count]
+  }
+}
+
+################################################################################
+# Autoscaling
+################################################################################
+
+locals {
+  scaling_metric = {
+    cpu      = "ECSServiceAverageCPUUtilization"
+    memory   = "ECSServiceAverageMemoryUtilization"
+    requests = "ALBRequestCountPerTarget"
+  }
+}
+
+# Always there, so that App Auto Scaling alone sets the task count: with autoscaling off its range
+# is just desired_count.
+resource "aws_appautoscaling_target" "this" {
+  service_namespace  = "ecs"
+  scalable_dimension = "ecs:service:DesiredCount"
+  resource_id        = "service/${var.cluster_name}/${aws_ecs_service.this.name}"
+  min_capacity       = var.desired_count
+  max_capacity       = var.autoscaling.enabled ? var.autoscaling.max_count : var.desired_count
+
+  tags = var.tags
+}
+
+resource "aws_appautoscaling_policy" "this" {
+  count = var.autoscaling.enabled ? 1 : 0
+
+  name               = "${var.name}-${var.autoscaling.metric}"
+  policy_type        = "TargetTrackingScaling"
+  service_namespace  = aws_appautoscaling_target.this.service_namespace
+  scalable_dimension = aws_appautoscaling_target.this.scalable_dimension
+  resource_id        = aws_appautoscaling_target.this.resource_id
+
+  target_tracking_scaling_policy_configuration {
+    target_value = var.autoscaling.target
+    # Add tasks after a minute of load, remove them only after five quiet minutes.
+    scale_out_cooldown = 60
+    scale_in_cooldown  = 300
+
+    predefined_metric_specification {
+      predefined_metric_type = local.scaling_metric[var.autoscaling.metric]
+      resource_label         = var.autoscaling.metric == "requests" ? var.request_count_resource_label : null
+    }
   }
 }

@@ -1,13 +1,3 @@
-output "cluster_name" {
-  description = "Name of the ECS cluster."
-  value       = aws_ecs_cluster.this.name
-}
-
-output "cluster_arn" {
-  description = "ARN of the ECS cluster."
-  value       = aws_ecs_cluster.this.arn
-}
-
 output "service_name" {
   description = "Name of the ECS service."
   value       = aws_ecs_service.this.name
@@ -43,7 +33,7 @@ output "task_role_arn" {
   value       = aws_iam_role.task.arn
 }
 
-output "security_group_id" {
-  description = "Security group of the tasks."
-  value       = aws_security_group.this.id
+output "autoscaling_range" {
+  description = "Least and most tasks App Auto Scaling keeps the service between."
+  value       = { min = aws_appautoscaling_target.this.min_capacity, max = aws_appautoscaling_target.this.max_capacity }
 }

@@ -28,31 +28,126 @@ variable "image" {
   }
 }
 
+variable "repository_arn" {
+  description = "ECR repository the execution role may pull the image from."
+  type        = string
+}
+
 variable "task_definition_file" {
   description = "Path of the kit's ECS task-definition JSON (.aws/task-definition.json)."
   type        = string
 }
 
 variable "desired_count" {
-  description = "Number of tasks the service keeps running."
+  description = "Tasks the service starts with, and the least autoscaling keeps running."
   type        = number
   default     = 2
 
   validation {
-    condition     = var.desired_count >= 1
-    error_message = "Run at least one task."
+    condition     = var.desired_count >= 1 && var.desired_count <= 100
+    error_message = "Use 1 to 100 tasks."
   }
 }
 
-variable "health_check_grace_period_seconds" {
-  description = "Seconds ECS ignores failing load-balancer health checks after a task starts."
-  type        = number
-  default     = 60
+variable "autoscaling" {
+  description = "Target tracking between desired_count and max_count on cpu or memory (average %) or requests (ALB requests per target per minute). Off: the scalable target pins the count to desired_count."
+  type = object({
+    enabled   = optional(bool, true)
+    max_count = optional(number, 6)
+    metric    = optional(string, "cpu")
+    target    = optional(number, 60)
+  })
+  default = {}
 
   validation {
-    condition     = var.health_check_grace_period_seconds >= 0 && var.health_check_grace_period_seconds <= 2147483647
-    error_message = "Use a number of seconds from 0."
+    condition     = contains(["cpu", "memory", "requests"], var.autoscaling.metric)
+    error_message = "metric is cpu, memory or requests."
   }
+
+  validation {
+    condition     = !var.autoscaling.enabled || (var.autoscaling.max_count >= var.desired_count && var.autoscaling.max_count <= 100)
+    error_message = "max_count must be from desired_count to 100."
+  }
+
+  validation {
+    condition     = var.autoscaling.target >= 1 && (var.autoscaling.metric == "requests" || var.autoscaling.target <= 100)
+    error_message = "target is a percentage (1-100) for cpu and memory, a positive request count for requests."
+  }
+}
+
+variable "request_count_resource_label" {
+  description = "app/<alb>/<id>/targetgroup/<tg>/<id>: the target group ALBRequestCountPerTarget is measured on (metric requests)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.request_count_resource_label == null || can(regex("^app/[^/]+/[^/]+/targetgroup/[^/]+/[^/]+$", var.request_count_resource_label))
+    error_message = "Use the load balancer's ARN suffix, '/', and the target group's: app/<alb>/<id>/targetgroup/<tg>/<id>."
+  }
+}
+
+variable "fargate_spot_percent" {
+  description = "Share of the tasks (by weight) on Fargate Spot; one task always stays on regular Fargate. With 0 the service uses launch type FARGATE, so going from 0 to more, or back, replaces it."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.fargate_spot_percent >= 0 && var.fargate_spot_percent <= 100 && floor(var.fargate_spot_percent) == var.fargate_spot_percent
+    error_message = "Use a whole percentage from 0 to 100."
+  }
+}
+
+variable "deployment" {
+  description = "Rolling-deploy settings: tasks kept and allowed during a deploy (% of desired), and how long ECS ignores failing load-balancer checks of a new task."
+  type = object({
+    minimum_healthy_percent           = optional(number, 100)
+    maximum_percent                   = optional(number, 200)
+    health_check_grace_period_seconds = optional(number, 60)
+  })
+  default = {}
+
+  validation {
+    condition     = var.deployment.minimum_healthy_percent >= 0 && var.deployment.minimum_healthy_percent <= 100 && var.deployment.maximum_percent >= 100 && var.deployment.maximum_percent <= 200
+    error_message = "minimum_healthy_percent is 0 to 100, maximum_percent 100 to 200."
+  }
+
+  validation {
+    condition     = var.deployment.health_check_grace_period_seconds >= 0 && var.deployment.health_check_grace_period_seconds <= 2147483647
+    error_message = "Use a grace period from 0 seconds."
+  }
+}
+
+variable "deployment_alarm_names" {
+  description = "CloudWatch alarms that roll a deployment back when one goes into ALARM; [] for none."
+  type        = list(string)
+  default     = []
+}
+
+variable "enable_execute_command" {
+  description = "ECS Exec into the service's tasks (the cluster must have its configuration): the task role gets the session channels and execute_command_log_group_arn."
+  type        = bool
+  default     = false
+}
+
+variable "execute_command_log_group_arn" {
+  description = "CloudWatch log group the cluster logs ECS Exec sessions to; required with enable_execute_command."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = !var.enable_execute_command || var.execute_command_log_group_arn != null
+    error_message = "ECS Exec needs the cluster's log group ARN."
+  }
+}
+
+variable "cluster_name" {
+  description = "Name of the ECS cluster (with the FARGATE and FARGATE_SPOT capacity providers)."
+  type        = string
+}
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster the service runs in."
+  type        = string
 }
 
 variable "vpc_id" {
@@ -70,22 +165,13 @@ variable "target_group_arn" {
   type        = string
 }
 
-variable "load_balancer_security_group_id" {
-  description = "Security group of the load balancer, the only source allowed to reach the container port."
+variable "security_group_id" {
+  description = "Security group of the tasks (modules/service-security-group)."
   type        = string
 }
 
-variable "database_access" {
-  description = "Port and CIDR blocks of the database the tasks may connect to; null when there is none."
-  type = object({
-    port        = number
-    cidr_blocks = list(string)
-  })
-  default = null
-}
-
 variable "kms_key_arn" {
-  description = "KMS key that encrypts the log group and the SSM SecureStrings the execution role reads."
+  description = "KMS key that encrypts the log groups, the SSM SecureStrings the execution role reads and ECS Exec sessions."
   type        = string
 }
 

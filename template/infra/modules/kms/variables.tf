@@ -11,7 +11,7 @@ variable "name" {
 variable "description" {
   description = "Description of the key."
   type        = string
-  default     = "Encrypts the environment's logs, SSM SecureStrings and RDS storage"
+  default     = "Encrypts the environment's logs, SSM SecureStrings, RDS storage, alarm notifications and ECS Exec sessions"
 }
 
 variable "deletion_window_in_days" {
@@ -29,4 +29,10 @@ variable "tags" {
   description = "Tags added to the key (on top of the provider's default_tags)."
   type        = map(string)
   default     = {}
+}
+
+variable "allow_cloudwatch_alarms" {
+  description = "Let CloudWatch alarms use the key, to publish to an SNS topic it encrypts."
+  type        = bool
+  default     = false
 }
