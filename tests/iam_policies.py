@@ -48,7 +48,6 @@ UNSCOPABLE: dict[str, str] = {
     "application-autoscaling:DescribeScalingPolicies": "Terraform refreshes the service's scaling policy",
     # Task definitions are registered by family, but ECS defines no resource for these four.
     "ecs:DescribeTaskDefinition": "ecs-deploy.sh and Terraform read the current revision",
-    "ecs:RegisterTaskDefinition": "ecs-deploy.sh and Terraform register a revision",
     "ecs:DeregisterTaskDefinition": "Terraform deregisters the revision it replaces",
     "ecs:ListTaskDefinitions": "the rollback workflow lists earlier revisions",
     "kms:ListAliases": "Terraform refreshes the environment key's alias",

@@ -11,7 +11,6 @@ data "aws_iam_policy_document" "deploy_network_compute" {
     actions = concat(local.ec2_read_actions, local.unscopable_reads, [
       "ecs:DeregisterTaskDefinition",
       "ecs:ListTaskDefinitions",
-      "ecs:RegisterTaskDefinition",
       "rds:DescribeOrderableDBInstanceOptions",
       "secretsmanager:GetRandomPassword",
     ])
@@ -100,6 +99,14 @@ data "aws_iam_policy_document" "deploy_network_compute" {
       "ecs:UpdateClusterSettings",
     ]
     resources = ["${local.arn.ecs}:cluster/${var.project_name}-${each.key}-cluster"]
+  }
+
+  # RegisterTaskDefinition takes the family's ARN in the Service Authorization Reference: only this
+  # environment's family.
+  statement {
+    sid       = "EcsTaskDefinition"
+    actions   = ["ecs:RegisterTaskDefinition"]
+    resources = ["${local.arn.ecs}:task-definition/${var.project_name}-${each.key}:*"]
   }
 
   statement {
