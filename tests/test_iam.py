@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import pytest
@@ -289,6 +290,9 @@ def applied(
         bootstrap = copy("bootstrap") / "infra" / "bootstrap"
         sh(["terraform", "init", "-input=false"], cwd=bootstrap, env=env)
         planned = apply_iam(bootstrap, env, [])
+        # Terraform's plugin cache is not safe for concurrent installs ("mkdir …: file exists" in CI):
+        # one init at a time, the plans and applies in parallel.
+        init = Lock()
 
         def environment(name: str) -> set[str]:
             infra = copy(name) / "infra"
@@ -296,7 +300,8 @@ def applied(
             (infra / "backend_override.tf").write_text(
                 'terraform {\n  backend "local" {}\n}\n', encoding="utf-8"
             )
-            sh(["terraform", "init", "-input=false"], cwd=infra, env=env)
+            with init:
+                sh(["terraform", "init", "-input=false"], cwd=infra, env=env)
             args = [f"-var-file=environments/{name}.tfvars", f"-var=image={image}"]
             roles = apply_iam(infra, env, args)
             if name == production:
