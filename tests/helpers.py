@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,36 @@ def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = N
             f"{' '.join(args)} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result
+
+
+def build_wheel(out: Path) -> Path:
+    """Build fargate-gen's wheel from this checkout into ``out``."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
+        capture_output=True, text=True, check=False, timeout=600,
+    )
+    if built.returncode != 0:
+        unavailable(f"cannot build the wheel here: {built.stderr[-500:]}")
+    [wheel] = out.glob("fargate_gen-*.whl")
+    return wheel
+
+
+def install_wheel(wheel: Path, venv: Path) -> Path:
+    """``pip install`` the wheel, with the dependencies it declares, into a new isolated venv.
+
+    Nothing comes from this test environment: the venv sees neither its packages nor the base
+    interpreter's, so an import the package does not declare fails here as it would for a user.
+    Returns the venv's python.
+    """
+    run([sys.executable, "-m", "venv", str(venv)])
+    python = venv / "bin" / "python"
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)],
+        capture_output=True, text=True, check=False, timeout=900,
+    )
+    if installed.returncode != 0:
+        unavailable(f"cannot install the wheel's dependencies (no package index?): {installed.stderr[-500:]}")
+    return python
 
 
 def load_yaml(path: Path) -> Any:

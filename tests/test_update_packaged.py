@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ import yaml
 from generator import __version__, _release, _releases
 from generator.errors import TemplateError
 from generator.render import new
-from tests.helpers import ROOT, load_yaml, run, tree, unavailable
+from tests.helpers import ROOT, build_wheel, install_wheel, load_yaml, run, tree
 
 # The fixtures come along: the session's template repository, and the copier settings.
 from tests.test_update import (  # noqa: F401
@@ -280,18 +279,10 @@ def test_a_development_build_records_and_rebuilds_its_unreleased_template(
 
 @pytest.mark.slow
 def test_installed_wheel_updates_offline(sources: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "dist"
-    built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-        capture_output=True, text=True, check=False, timeout=600,
-    )
-    if built.returncode != 0:
-        unavailable(f"cannot build the wheel here: {built.stderr[-500:]}")
-    [wheel] = out.glob("fargate_gen-*.whl")
+    wheel = build_wheel(tmp_path / "dist")
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
-    python, cli = str(venv / "bin" / "python"), str(venv / "bin" / "fargate-gen")
-    run([python, "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)])
+    # What `pip install fargate-gen` gives a user: the wheel and the dependencies it declares.
+    python, cli = str(install_wheel(wheel, venv)), str(venv / "bin" / "fargate-gen")
     home = tmp_path / "home"
     home.mkdir()
     (home / "copier.yml").write_text("trust: []\n")

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, run, tree
+from tests.helpers import ROOT, build_wheel, install_wheel, run, tree
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)], timeout=600)
-    [built] = out.glob("fargate_gen-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("dist"))
 
 
 def test_wheel_carries_template_questions_and_schemas(wheel: Path) -> None:
@@ -34,9 +31,8 @@ def test_wheel_carries_template_questions_and_schemas(wheel: Path) -> None:
 
 def test_installed_wheel_renders_the_same_kit(wheel: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    # The venv reuses this interpreter's dependencies; only fargate-gen itself comes from the wheel.
-    run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)])
+    # What `pip install fargate-gen` gives a user: the wheel and the dependencies it declares.
+    install_wheel(wheel, venv)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     where = subprocess.run(
