@@ -1057,6 +1057,11 @@ class Runner:
             for leftover in ("infra/tfplan", "plan.txt"):
                 (self.kit / leftover).unlink(missing_ok=True)
             assert inputs.get("persist-credentials") in (False, "False", "false"), "checkout keeps no token"
+            # A clone is a git repository (deploy-order.sh reads its history). The made-up commits
+            # of these runs are not in it: deploy-order.sh warns that it cannot order them, and
+            # deploys; tests/test_deploy_order.py orders real commits.
+            if not (self.kit / ".git").exists():
+                sh(["git", "init", "--quiet"], cwd=self.kit, env=dict(os.environ))
         elif action == "hashicorp/setup-terraform":
             # The version the workflow pins is the one this test runs.
             assert str(inputs["terraform_version"]) == self.terraform_version, (
