@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -23,6 +24,10 @@ CONFIG_FILENAME = "fargate-gen.yml"
 PROJECT_SCHEMA = "project.schema.json"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LegacyOidcSubjectWarning(UserWarning):
+    """The config has no GitHub IDs: the AWS roles trust the repository by its name only."""
 
 
 @dataclass
@@ -259,9 +264,45 @@ def check(data: Mapping[str, Any], source: str, lines: Mapping[str, int] | None 
         for error in validator.iter_errors(dict(data))
         for finding in _findings(error, data, source, lines or {})
     ]
+    findings.extend(_github_id_findings(data, source, lines or {}))
     findings.extend(_cross_setting_findings(data, source, lines or {}))
     unique = {(f.path, f.problem): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.path, f.problem))
+
+
+def _github_id_findings(data: Mapping[str, Any], source: str, lines: Mapping[str, int]) -> list[Finding]:
+    """github_owner_id and github_repository_id come together: one without the other pins nothing."""
+    owner, repository = data.get("github_owner_id"), data.get("github_repository_id")
+    if not (isinstance(owner, int) and isinstance(repository, int)) or bool(owner) == bool(repository):
+        return []
+    given, missing = ("github_owner_id", "github_repository_id")[:: 1 if owner else -1]
+    path = f"$.{missing}"
+    return [Finding(
+        source, path, f"is missing while {given} is set: the trust pins the repository by both IDs",
+        f"add both from: gh api repos/{data.get('github_repository', 'OWNER/REPO')} --jq '.owner.id, .id'",
+        lines.get(path) or lines.get(f"$.{given}"),
+    )]
+
+
+def trust_warnings(
+    config: Mapping[str, Any], source: str, lines: Mapping[str, int] | None = None
+) -> list[Finding]:
+    """Warn about a valid config's weak trust: the legacy name-only subject, without GitHub IDs.
+
+    The AWS roles then trust ``repo:OWNER/REPO:...``, which a recycled name also gets.
+    """
+    if config.get("github_owner_id") and config.get("github_repository_id"):
+        return []
+    repository = config.get("github_repository", "OWNER/REPO")
+    return [Finding(
+        source, "$.github_repository",
+        f"the AWS roles trust {repository} by name only (the legacy OIDC subject repo:{repository}:...): "
+        "whoever holds that name after a rename or deletion is trusted too, and repositories created or "
+        "renamed since 2026-07-15 get GitHub's immutable subject, which this trust refuses",
+        "add github_owner_id and github_repository_id from: "
+        f"gh api repos/{repository} --jq '.owner.id, .id'",
+        (lines or {}).get("$.github_repository"),
+    )]
 
 
 def _cross_setting_findings(data: Mapping[str, Any], source: str, lines: Mapping[str, int]) -> list[Finding]:
@@ -319,13 +360,20 @@ def _cross_setting_findings(data: Mapping[str, Any], source: str, lines: Mapping
 def load_config(path: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Read ``path``, apply ``overrides`` and the schema's defaults, and check the result.
 
-    Returns the complete config; raises :class:`ConfigError` listing every problem.
+    Returns the complete config; raises :class:`ConfigError` listing every problem. Issues a
+    :class:`LegacyOidcSubjectWarning` for each of :func:`trust_warnings`.
     """
     document = read_document(path)
     data = apply_defaults({**document.data, **(overrides or {})})
     findings = check(data, str(path), document.lines)
     if findings:
         raise ConfigError(findings)
+    for warning in trust_warnings(data, str(path), document.lines):
+        # A warning, not an error: the legacy subject still works for repositories created before
+        # 2026-07-15. Python's warnings print it on stderr with the file's line.
+        warnings.warn_explicit(
+            f"{warning.path}: {warning.message}", LegacyOidcSubjectWarning, str(path), warning.line or 0
+        )
     return data
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.config import effective_environments
+from generator.config import effective_environments, trust_warnings
 
 # ---------------------------------------------------------------------------------------------
 # Price table: AWS on-demand list prices for us-east-1 (Linux/x86, USD) as published on
@@ -123,6 +123,8 @@ class Explanation:
     region: str
     environments: list[Environment]
     shared_costs: list[tuple[str, float]]
+    trust: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def monthly(self) -> float:
@@ -248,13 +250,31 @@ def explain(config: Mapping[str, Any]) -> Explanation:
         (f"ECR storage (~{ASSUMED_IMAGE_GB} GB of images)", ECR_GB_MONTH * ASSUMED_IMAGE_GB),
         ("Terraform state bucket and its KMS key", KMS_KEY_MONTH),
     ]
-    return Explanation(config["project_name"], config["app_type"], config["aws_region"], environments, shared)
+    return Explanation(
+        config["project_name"], config["app_type"], config["aws_region"], environments, shared,
+        trust=_trust(config), warnings=[w.message for w in trust_warnings(config, "")],
+    )
+
+
+def _trust(config: Mapping[str, Any]) -> str:
+    """Which GitHub OIDC subjects the AWS roles accept, in one sentence."""
+    repository, branch = config["github_repository"], config.get("deploy_branch", "main")
+    if config.get("github_owner_id") and config.get("github_repository_id"):
+        return (f"{repository} by its immutable IDs (owner {config['github_owner_id']}, repository "
+                f"{config['github_repository_id']}), through the customised OIDC subject set by "
+                ".github/scripts/github-setup.sh; deploy roles: only deploy-environment.yml and "
+                f"rollback.yml on {branch}, in their environment")
+    return (f"{repository} by name only (legacy OIDC subject); deploy roles: any job of the repository "
+            f"in their GitHub environment, which github-setup.sh limits to {branch}")
 
 
 def as_text(explanation: Explanation) -> str:
     """A human-readable report."""
     lines = [f"{explanation.project} ({explanation.app_type}, {explanation.region}): "
              f"{len(explanation.environments)} environment(s), deployed in this order"]
+    if explanation.trust:
+        lines.append(f"  AWS trusts {explanation.trust}")
+    lines += [f"  warning: {warning}" for warning in explanation.warnings]
     for environment in explanation.environments:
         s = environment.settings
         scaling = s["autoscaling"]
@@ -310,4 +330,6 @@ def as_data(explanation: Explanation) -> dict[str, Any]:
             for e in explanation.environments
         ],
         "shared_costs": [{"what": w, "usd": round(c, 2)} for w, c in explanation.shared_costs],
+        "trust": explanation.trust,
+        "warnings": explanation.warnings,
     }

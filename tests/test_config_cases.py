@@ -6,11 +6,12 @@ lines; `@N` also checks the line number the finding reports.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
-from generator.config import load_config
+from generator.config import LegacyOidcSubjectWarning, load_config, trust_warnings
 from generator.errors import ConfigError
 
 CASES = Path(__file__).parent / "cases"
@@ -57,3 +58,30 @@ def test_valid(case: Path) -> None:
     config = load_config(case)
     assert config["project_name"]
     assert {"task_cpu", "task_memory", "runtime_version", "build_tool", "health_check_path"} <= config.keys()
+
+
+def test_without_github_ids_the_config_warns(tmp_path: Path) -> None:
+    """The legacy name-only trust is valid but warned about, with the command that gives the IDs."""
+    case = CASES / "valid" / "minimal-java.yml"
+    with pytest.warns(LegacyOidcSubjectWarning) as caught:
+        load_config(case)
+    [warning] = caught
+    assert warning.filename == str(case) and warning.lineno == 4  # the github_repository line
+    text = str(warning.message)
+    assert "$.github_repository: the AWS roles trust acme/riderapp by name only" in text
+    assert "gh api repos/acme/riderapp --jq '.owner.id, .id'" in text
+    assert [f.path for f in trust_warnings(load_config(case), "x")] == ["$.github_repository"]
+
+
+def test_with_github_ids_the_config_does_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config = load_config(CASES / "valid" / "immutable-ids-master-branch.yml")
+    assert (config["github_owner_id"], config["github_repository_id"]) == (71234567, 812345678)
+    assert config["deploy_branch"] == "master"
+    assert trust_warnings(config, "x") == []
+
+
+def test_deploy_branch_defaults_to_main() -> None:
+    config = load_config(CASES / "valid" / "minimal-node.yml")
+    assert (config["deploy_branch"], config["github_owner_id"], config["github_repository_id"]) == ("main", 0, 0)

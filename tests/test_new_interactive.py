@@ -20,6 +20,9 @@ ANSWERS = [
     ("AWS region", "\x15eu-west-1"),
     ("12-digit AWS account", "123456789012"),
     ("GitHub repository", "acme/orders-api"),
+    ("numeric ID of the repository owner", "\x1571234567"),
+    (r"numeric ID of the repository \(gh api", "\x15812345678"),
+    ("The branch that deploys", "\x15master"),
     ("Create an RDS database", "n"),
     ("Port the application", ""),
     ("HTTP path", ""),
@@ -60,6 +63,11 @@ def test_questions_are_asked_and_answers_rendered(tmp_path: Path) -> None:
     assert config["app_type"] == "node-backend"
     assert config["aws_region"] == "eu-west-1"
     assert config["desired_count"] == 2
+    # The trust pins the repository's IDs, and the workflows follow the branch.
+    assert (config["github_owner_id"], config["github_repository_id"]) == (71234567, 812345678)
+    assert config["deploy_branch"] == "master"
+    assert 'github_owner_id      = 71234567' in (dest / "infra" / "bootstrap" / "terraform.tfvars").read_text()
+    assert load_yaml(dest / ".github" / "workflows" / "deploy.yml")[True]["push"]["branches"] == ["master"]
     assert [env["name"] for env in config["environments"]] == ["prod"]
     assert config["autoscaling"]["enabled"] and not config["enable_ecs_exec"]
     # The per-app-type defaults follow the answer to app_type.

@@ -23,7 +23,39 @@ locals {
   # A literal string rather than the provider's arn attribute, so that checkov can read the trust
   # policies it appears in.
   github_oidc_provider_arn = "arn:aws:iam::${var.aws_account_id}:oidc-provider/token.actions.githubusercontent.com"
-  github_subject_prefix    = "repo:${var.github_repository}"
+
+  # The OIDC subject (`sub`) of each job a role trusts: with `aud`, the only GitHub claims AWS IAM
+  # can match, so everything the trust pins is in it.
+  #
+  # With the repository's IDs, .github/scripts/github-setup.sh sets the repository's subject template
+  # to the claim keys repository_owner_id, repository_id, context and job_workflow_ref. GitHub then
+  # joins them, in that order, as `key:value` with `:` (a `:` inside a value becomes %3A), `context`
+  # being what follows the repository in the default subject (environment:<name>, pull_request or
+  # ref:refs/heads/<branch>):
+  #   repository_owner_id:<id>:repository_id:<id>:environment:prod:job_workflow_ref:<owner>/<repo>/.github/workflows/deploy-environment.yml@refs/heads/main
+  # job_workflow_ref is the workflow file that defines the job (the called one for a reusable
+  # workflow), at the ref it ran from. Source: GitHub Docs, "OpenID Connect reference",
+  # "Customizing the subject claims for an organization or repository": the examples "Requiring a
+  # reusable workflow and other claims" (repo:octo-org/octo-repo:environment:prod:job_workflow_ref:
+  # octo-org/octo-automation/.github/workflows/oidc.yml@refs/heads/main), "Using system-generated
+  # GUIDs" and "Context value with :"; and the job_workflow_ref and workflow_ref claims.
+  # The IDs never change, so a recycled owner or repository name is refused, as is the default
+  # subject (repo:...), which does not name the workflow. Without the IDs: GitHub's legacy default
+  # subject, repo:<owner>/<repo>:<context>.
+  github_pinned = var.github_owner_id > 0 && var.github_repository_id > 0
+  github_subject_prefix = (local.github_pinned
+    ? "repository_owner_id:${var.github_owner_id}:repository_id:${var.github_repository_id}"
+  : "repo:${var.github_repository}")
+  deploy_ref = "refs/heads/${var.deploy_branch}"
+  # What follows the context: the workflow file and ref of the job, with the IDs; nothing in the
+  # legacy subject, which cannot name a workflow.
+  github_job_workflow = { for key, file_ref in {
+    # ci.yml's plans run for pull requests: refs/pull/<number>/merge.
+    ci                 = "ci.yml@refs/pull/*/merge"
+    deploy             = "deploy.yml@${local.deploy_ref}"
+    deploy_environment = "deploy-environment.yml@${local.deploy_ref}"
+    rollback           = "rollback.yml@${local.deploy_ref}"
+  } : key => local.github_pinned ? ":job_workflow_ref:${var.github_repository}/.github/workflows/${file_ref}" : "" }
 
   # What refreshing the network needs; none of these can be scoped to a resource.
   ec2_read_actions = [
@@ -293,10 +325,16 @@ data "aws_iam_policy_document" "plan_trust" {
       values   = ["sts.amazonaws.com"]
     }
 
+    # StringLike only for the pull request number in job_workflow_ref; no other subject has a
+    # wildcard character (the config's patterns keep `*` and `?` out of names and branches).
     condition {
-      test     = "StringEquals"
+      test     = local.github_pinned ? "StringLike" : "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["${local.github_subject_prefix}:pull_request", "${local.github_subject_prefix}:ref:refs/heads/main"]
+      # ci.yml on a pull request; deploy-environment.yml's plan job on the deploy branch.
+      values = [
+        "${local.github_subject_prefix}:pull_request${local.github_job_workflow.ci}",
+        "${local.github_subject_prefix}:ref:${local.deploy_ref}${local.github_job_workflow.deploy_environment}",
+      ]
     }
   }
 }
@@ -319,7 +357,8 @@ data "aws_iam_policy_document" "build_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["${local.github_subject_prefix}:ref:refs/heads/main"]
+      # deploy.yml's build job on the deploy branch.
+      values = ["${local.github_subject_prefix}:ref:${local.deploy_ref}${local.github_job_workflow.deploy}"]
     }
   }
 }
@@ -344,7 +383,12 @@ data "aws_iam_policy_document" "deploy_trust" {
     condition {
       test     = "StringEquals"
       variable = "token.actions.githubusercontent.com:sub"
-      values   = ["${local.github_subject_prefix}:environment:${each.key}"]
+      # The deploy job of deploy-environment.yml and rollback.yml, on the deploy branch, in the
+      # environment. A literal list, which checkov can read: without the IDs both are the same.
+      values = [
+        "${local.github_subject_prefix}:environment:${each.key}${local.github_job_workflow.deploy_environment}",
+        "${local.github_subject_prefix}:environment:${each.key}${local.github_job_workflow.rollback}",
+      ]
     }
   }
 }

@@ -38,6 +38,39 @@ variable "github_repository" {
   }
 }
 
+variable "github_owner_id" {
+  description = "GitHub's numeric ID of the repository's owner. With github_repository_id, the roles trust only the customised OIDC subject that .github/scripts/github-setup.sh sets, which names both IDs and the workflow file; 0: the legacy name-only subject."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.github_owner_id >= 0 && floor(var.github_owner_id) == var.github_owner_id
+    error_message = "Use the owner's numeric ID (gh api repos/OWNER/REPO --jq .owner.id), or 0."
+  }
+}
+
+variable "github_repository_id" {
+  description = "GitHub's numeric ID of the repository; set with github_owner_id, or both 0."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.github_repository_id >= 0 && floor(var.github_repository_id) == var.github_repository_id && (var.github_repository_id == 0) == (var.github_owner_id == 0)
+    error_message = "Use the repository's numeric ID (gh api repos/OWNER/REPO --jq .id) together with github_owner_id, or both 0."
+  }
+}
+
+variable "deploy_branch" {
+  description = "The branch whose workflows may build the image and deploy."
+  type        = string
+  default     = "main"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/@+-]{1,100}$", var.deploy_branch)) && !strcontains(var.deploy_branch, "..")
+    error_message = "Use a git branch name without wildcards, e.g. main."
+  }
+}
+
 variable "environments" {
   description = "Environments that get a deploy role (each is also a GitHub environment)."
   type        = list(string)
