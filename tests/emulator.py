@@ -926,13 +926,15 @@ class Runner:
         caller_id, _, called_id = job.partition("/")
         document = self._workflow(workflow)
         definition = document["jobs"][caller_id]
-        context = self._context(sha, "push" if inputs is None else "workflow_dispatch", inputs or {})
+        event = "push" if inputs is None else "workflow_dispatch"
+        context = self._context(sha, event, inputs or {}, workflow)
         context.update(self._needs(definition, sha, prefix=""))
         if "uses" in definition:
             assert called_id, f"{workflow}/{caller_id} calls a workflow: name one of its jobs"
+            called = str(definition["uses"]).removeprefix("./.github/workflows/")
             document, called_inputs = self._call(definition, context)
             definition = document["jobs"][called_id]
-            context = self._context(sha, context["github.event_name"], called_inputs)
+            context = self._context(sha, context["github.event_name"], called_inputs, called)
             context.update(self._needs(definition, sha, prefix=f"{caller_id}/"))
         else:
             assert not called_id, f"{workflow}/{caller_id} calls no workflow"
@@ -948,12 +950,17 @@ class Runner:
         assert shell == "bash", f"{file_name}: the runner here only knows bash, not {shell}"
         return document
 
-    def _context(self, sha: str, event: str, inputs: dict[str, str]) -> dict[str, str]:
+    def _context(self, sha: str, event: str, inputs: dict[str, str], workflow: str) -> dict[str, str]:
+        """The expressions of a run of ``workflow`` (the file defining the job) on the deploy branch."""
+        ref = f"refs/heads/{self.answers.get('deploy_branch', 'main')}"
         context = {
             "github.sha": sha,
-            "github.ref": "refs/heads/main",
+            "github.ref": ref,
             "github.run_id": "1",
             "github.event_name": event,
+            # No expression of GitHub's: the job_workflow_ref claim of the job's OIDC token, the file
+            # that defines the job (the called one in a reusable workflow) at the run's ref.
+            "job_workflow_ref": f"{self.answers['github_repository']}/.github/workflows/{workflow}@{ref}",
         }
         context.update({f"inputs.{name}": _text(value) for name, value in inputs.items()})
         return context
@@ -1032,13 +1039,25 @@ class Runner:
         return run
 
     def oidc_subject(self, job: dict[str, Any], evaluate: Callable[[str], str]) -> str:
-        """The ``sub`` claim of the job's GitHub OIDC token (an environment takes precedence)."""
-        repository = self.answers["github_repository"]
+        """The ``sub`` claim of the job's GitHub OIDC token (an environment takes precedence).
+
+        With the repository's IDs in the config, the subject of the template that
+        .github/scripts/github-setup.sh sets (repository_owner_id, repository_id, context,
+        job_workflow_ref: GitHub Docs, "OpenID Connect reference", "Customizing the subject claims");
+        without, GitHub's legacy default ``repo:OWNER/REPO:<context>``.
+        """
         environment = job.get("environment")
         if environment is not None:
             name = environment["name"] if isinstance(environment, dict) else environment
-            return f"repo:{repository}:environment:{evaluate(name)}"
-        return f"repo:{repository}:ref:refs/heads/main"
+            context = f"environment:{evaluate(name)}"
+        else:
+            context = f"ref:{evaluate('${{ github.ref }}')}"
+        owner_id, repository_id = (self.answers.get(f"github_{key}_id") for key in ("owner", "repository"))
+        if owner_id and repository_id:
+            workflow_ref = evaluate("${{ job_workflow_ref }}")
+            ids = f"repository_owner_id:{owner_id}:repository_id:{repository_id}"
+            return f"{ids}:{context}:job_workflow_ref:{workflow_ref}"
+        return f"repo:{self.answers['github_repository']}:{context}"
 
     def _action(
         self,
