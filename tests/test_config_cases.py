@@ -6,6 +6,7 @@ lines; `@N` also checks the line number the finding reports.
 
 from __future__ import annotations
 
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from generator.config import LegacyOidcSubjectWarning, load_config, trust_warnings
 from generator.errors import ConfigError
+from tests.helpers import require_tool
 
 CASES = Path(__file__).parent / "cases"
 INVALID = sorted((CASES / "invalid").glob("*.yml"))
@@ -85,3 +87,26 @@ def test_with_github_ids_the_config_does_not_warn() -> None:
 def test_deploy_branch_defaults_to_main() -> None:
     config = load_config(CASES / "valid" / "minimal-node.yml")
     assert (config["deploy_branch"], config["github_owner_id"], config["github_repository_id"]) == ("main", 0, 0)
+
+
+@pytest.mark.parametrize("command", ["validate", "explain"])
+def test_validate_and_explain_warn_but_pass(command: str) -> None:
+    """The warning reaches the user on stderr; the exit code stays 0 and stdout stays data."""
+    fargate_gen = require_tool("fargate-gen")
+    legacy = subprocess.run([fargate_gen, command, str(CASES / "valid" / "minimal-java.yml")],
+                            capture_output=True, text=True, check=False)
+    assert legacy.returncode == 0, legacy.stderr
+    warning = "LegacyOidcSubjectWarning: $.github_repository: the AWS roles trust acme/riderapp by name only"
+    assert warning in legacy.stderr
+    assert "gh api repos/acme/riderapp --jq '.owner.id, .id'" in legacy.stderr
+    if command == "validate":
+        assert legacy.stdout == ""
+    pinned_config = CASES / "valid" / "immutable-ids-master-branch.yml"
+    pinned = subprocess.run([fargate_gen, command, str(pinned_config)], capture_output=True, text=True, check=False)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "Warning" not in pinned.stderr
+    if command == "explain":
+        assert "  warning: the AWS roles trust acme/riderapp by name only" in legacy.stdout
+        assert "AWS trusts acme/riderapp by its immutable IDs (owner 71234567, repository 812345678)" \
+            in pinned.stdout
+        assert "warning" not in pinned.stdout
