@@ -82,7 +82,7 @@ def service_running(emulator: Emulator, commit: str | None) -> str:
     if commit is not None:
         result = deploy_order(emulator, Path.cwd(), "record", commit, TASK_DEFINITION_ARN=arn)
         assert result.returncode == 0, result.stderr
-    return arn
+    return str(arn)
 
 
 def deploy_order(

@@ -9,6 +9,7 @@ example, read as the Docker CLI reads it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,14 +19,14 @@ SECRETS = [
     ".env", ".env.production", "config/.env.local", ".envrc", ".npmrc", "packages/api/.npmrc",
     ".yarnrc.yml", ".pypirc", ".netrc", ".git-credentials", "server.pem", "certs/tls/server.pem",
     "server.key", "src/main/resources/keystore.p12", "keystore.jks", "signing.pfx",
-    ".ssh/id_ed25519", ".ssh/config", "home/.ssh/known_hosts", "deploy/id_rsa", "id_rsa.pub", ".docker/config.json", ".m2/settings.xml",
-    "gcp-credentials.json", "secrets.kdbx", ".aws/credentials", "infra/prod.tfvars",
-    "infra/terraform.tfstate", "infra/tfplan", ".git/config",
+    ".ssh/id_ed25519", ".ssh/config", "home/.ssh/known_hosts", "deploy/id_rsa", "id_rsa.pub",
+    ".docker/config.json", ".m2/settings.xml", "gcp-credentials.json", "secrets.kdbx",
+    ".aws/credentials", "infra/prod.tfvars", "infra/terraform.tfstate", "infra/tfplan", ".git/config",
 ]
 # What each app type's Dockerfile builds from.
 NEEDED = {
-    "java-spring-boot": ["pom.xml", "build.gradle", "src/main/java/App.java",
-                         "src/main/resources/application.yml", "mvnw", ".mvn/wrapper/maven-wrapper.properties"],
+    "java-spring-boot": ["pom.xml", "build.gradle", "src/main/java/App.java", "mvnw",
+                         "src/main/resources/application.yml", ".mvn/wrapper/maven-wrapper.properties"],
     "node-backend": ["package.json", "package-lock.json", "src/index.js", ".aws/graceful-shutdown.cjs"],
 }
 
@@ -37,16 +38,17 @@ def dockerignore_patterns(kit: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def matcher_class() -> type:
+def matcher_class() -> Any:
     try:
         from docker.utils.build import PatternMatcher
     except ImportError:
-        unavailable("docker (docker-py), whose PatternMatcher is Docker's .dockerignore matcher, is not installed")
+        unavailable("docker (docker-py), whose PatternMatcher ports Docker's .dockerignore matcher, "
+                    "is not installed")
     return PatternMatcher
 
 
 def test_secret_files_stay_out_and_sources_stay_in(
-    rendered_examples: dict[str, Path], matcher_class: type
+    rendered_examples: dict[str, Path], matcher_class: Any
 ) -> None:
     app_types = set()
     for name, kit in rendered_examples.items():
@@ -60,7 +62,7 @@ def test_secret_files_stay_out_and_sources_stay_in(
     assert app_types == set(NEEDED), "every app type is checked"
 
 
-def test_the_matcher_can_tell(matcher_class: type) -> None:
+def test_the_matcher_can_tell(matcher_class: Any) -> None:
     """The judge itself: a file list without the secret patterns lets the secrets in."""
     matcher = matcher_class([".git", "node_modules", "**/.env"])
     assert matcher.matches("config/.env") and not matcher.matches("server.pem")

@@ -76,3 +76,42 @@ def test_kit_hook_passes_then_catches_a_port_mismatch(
     code, output = try_repo(kit, "fargate-gen-validate-kit", pre_commit_home, ".aws/task-definition.json")
     assert code == 1, output
     assert "container port is 3000 but fargate-gen.yml says 8080" in output
+
+
+# --- the hook revision follows the kit's release ------------------------------------------------------
+
+def fargate_gen_rev(kit: Path) -> str:
+    config = load_yaml(kit / ".pre-commit-config.yaml")
+    [ours] = [repo for repo in config["repos"] if repo["repo"] == "https://github.com/fargate-gen/fargate-gen"]
+    return str(ours["rev"])
+
+
+def test_hook_revision_is_the_kits_release(tmp_path: Path) -> None:
+    """A kit from release v0.9.0 runs the v0.9.0 hooks; one from a commit after it, the v0.9.0 ones too;
+    one from a checkout without a release, the commit itself. Never a release older than the kit."""
+    from generator._releases import template_files
+    from generator.render import new
+    from tests.test_update import RIDERAPP, commit_all, git, write_template
+
+    template = tmp_path / "template-repo"
+    template.mkdir()
+    write_template(template, template_files(ROOT))
+    git(template, "init", "--quiet", "--initial-branch=main")
+    commit_all(template, "release")
+    git(template, "tag", "v0.9.0")
+    released = tmp_path / "released"
+    new(released, config=RIDERAPP, template=str(template), vcs_ref="v0.9.0")
+    assert fargate_gen_rev(released) == "v0.9.0"
+    assert "fargate-gen==0.9.0\n" in (released / ".github" / "fargate-gen-requirements.in").read_text()
+
+    (template / "template" / "NOTES.md").write_text("after the release\n")
+    commit_all(template, "unreleased")
+    later = tmp_path / "later"
+    new(later, config=RIDERAPP, template=str(template), vcs_ref="HEAD")
+    assert load_yaml(later / ".copier-answers.yml")["_commit"].startswith("v0.9.0-1-g")
+    assert fargate_gen_rev(later) == "v0.9.0"
+
+    git(template, "tag", "--delete", "v0.9.0")
+    untagged = tmp_path / "untagged"
+    new(untagged, config=RIDERAPP, template=str(template), vcs_ref="HEAD")
+    assert fargate_gen_rev(untagged) == git(template, "rev-parse", "HEAD").strip()
