@@ -86,7 +86,8 @@ def test_with_github_ids_the_config_does_not_warn() -> None:
 
 def test_deploy_branch_defaults_to_main() -> None:
     config = load_config(CASES / "valid" / "minimal-node.yml")
-    assert (config["deploy_branch"], config["github_owner_id"], config["github_repository_id"]) == ("main", 0, 0)
+    ids = (config["github_owner_id"], config["github_repository_id"])
+    assert (config["deploy_branch"], ids) == ("main", (0, 0))
 
 
 @pytest.mark.parametrize("command", ["validate", "explain"])
@@ -102,7 +103,9 @@ def test_validate_and_explain_warn_but_pass(command: str) -> None:
     if command == "validate":
         assert legacy.stdout == ""
     pinned_config = CASES / "valid" / "immutable-ids-master-branch.yml"
-    pinned = subprocess.run([fargate_gen, command, str(pinned_config)], capture_output=True, text=True, check=False)
+    pinned = subprocess.run(
+        [fargate_gen, command, str(pinned_config)], capture_output=True, text=True, check=False
+    )
     assert pinned.returncode == 0, pinned.stderr
     assert "Warning" not in pinned.stderr
     if command == "explain":
