@@ -1,0 +1,246 @@
+"""The container harness: podman as tests/containers/setup.sh configures it, the stand-in base
+images, and the one translation of an ECS task definition into `podman run` flags.
+
+Every test that builds an image or starts a container goes through this module, so a container
+runs here the way the task definition says it runs on Fargate, and nowhere differently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from tests.helpers import ROOT, unavailable
+
+SETUP = ROOT / "tests" / "containers" / "setup.sh"
+BASE_IMAGES = ROOT / "tests" / "containers" / "base-images.txt"
+SETUP_HINT = f"run `bash {SETUP.relative_to(ROOT)}` as root"
+
+# The OCI image format drops HEALTHCHECK; podman build reads this too.
+PODMAN_ENV = {**os.environ, "BUILDAH_FORMAT": "docker"}
+
+# Container definition keys the translation knows. Any other key changes how the container runs on
+# ECS, so a task definition carrying one fails here until run_flags translates it too.
+_TRANSLATED = {"user", "readonlyRootFilesystem", "mountPoints", "linuxParameters", "stopTimeout", "cpu",
+               "memory", "memoryReservation", "environment", "secrets", "portMappings", "healthCheck",
+               "privileged"}
+_NOT_RUNTIME = {"name", "image", "essential", "logConfiguration"}
+
+
+def base_images() -> dict[str, str]:
+    """Image name (as the Dockerfiles write it) -> stand-in kind, from base-images.txt."""
+    images = {}
+    for line in BASE_IMAGES.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            kind, name = line.split()
+            images[name] = kind
+    return images
+
+
+def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["podman", *args], capture_output=True, text=True, env=PODMAN_ENV,
+                            timeout=timeout, check=False)
+    if check and result.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args)} exited {result.returncode}\n{result.stderr[-3000:]}")
+    return result
+
+
+def require_podman() -> None:
+    """Skip (fail under FARGATE_GEN_REQUIRE_TOOLS) unless podman runs as this sandbox needs and
+    every stand-in base image is there."""
+    if shutil.which("podman") is None:
+        unavailable(f"podman is not on PATH; {SETUP_HINT}")
+    if os.geteuid() != 0:
+        unavailable("the container tests run rootful podman: run them as root")
+    info = podman("info", "--format", "json", check=False, timeout=60)
+    if info.returncode != 0:
+        unavailable(f"podman info failed ({info.stderr.strip()[-300:]}); {SETUP_HINT}")
+    host = json.loads(info.stdout)["host"]
+    wanted = {"cgroupManager": "cgroupfs", "eventLogger": "file", "networkBackend": "netavark"}
+    wrong = {key: host.get(key) for key, value in wanted.items() if host.get(key) != value}
+    if host.get("ociRuntime", {}).get("name") != "runc":
+        wrong["ociRuntime"] = host.get("ociRuntime", {}).get("name")
+    if wrong:
+        unavailable(f"podman is not configured for this machine ({wrong}); {SETUP_HINT}")
+    missing = [name for name in base_images()
+               if podman("image", "exists", f"docker.io/library/{name}", check=False).returncode != 0]
+    if missing:
+        unavailable(f"stand-in base images missing: {', '.join(missing)}; {SETUP_HINT}")
+
+
+def unique_name(prefix: str) -> str:
+    """A container, image or volume name no other test or xdist worker uses."""
+    return f"fgtest-{prefix}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def build(context: Path, tag: str, timeout: float = 900) -> str:
+    """Build the kit's Dockerfile as the workflows do, offline: only the stand-in bases exist.
+    Returns the build's output. FARGATE_GEN_CONTAINER_NO_CACHE=1 builds every layer afresh
+    (benchmarks/containers.py times a cold run with it)."""
+    no_cache = ["--no-cache"] if os.environ.get("FARGATE_GEN_CONTAINER_NO_CACHE", "") not in ("", "0") else []
+    result = podman("build", "--network=none", "--pull=never", "--format=docker", *no_cache, "--tag", tag,
+                    str(context), timeout=timeout)
+    return result.stdout + result.stderr
+
+
+def _stand_in_secret(variable: str) -> str:
+    return f"stand-in-{variable.lower().replace('_', '-')}"
+
+
+def run_flags(task_definition: dict[str, Any], *, name: str, host_port: int,
+              tmp: Literal["volume", "tmpfs"] = "volume",
+              environment: dict[str, str] | None = None) -> list[str]:
+    """`podman run` flags that run the task definition's (only) container as Fargate would.
+
+    - user, read-only root filesystem (only the mounted volumes writable, so no podman tmpfs on /tmp
+      or /run), the init process, stopTimeout (SIGTERM, then SIGKILL), CPU and memory (no swap:
+      Fargate has none);
+    - the environment, with each secret set to a stand-in value (ECS reads it from SSM);
+    - the container port published on 127.0.0.1:host_port;
+    - the task definition's health check, which on ECS replaces the image's HEALTHCHECK;
+    - task volumes without a host (Fargate's ephemeral storage): `tmp="volume"` mounts a new named
+      volume, which podman fills from the image's path the way ECS does for a VOLUME in the image;
+      `tmp="tmpfs"` mounts a tmpfs instead.
+    `environment` adds or replaces variables (for what a test switches in the app). Raises
+    ValueError for a container setting the translation does not know.
+    """
+    [container] = task_definition["containerDefinitions"]
+    unknown = set(container) - _TRANSLATED - _NOT_RUNTIME
+    if unknown:
+        raise ValueError(f"run_flags does not translate {sorted(unknown)} yet")
+    if container.get("privileged"):
+        raise ValueError("a privileged container is not what the kit renders")
+    flags = ["--name", name, "--user", container["user"]]
+    if container.get("readonlyRootFilesystem"):
+        flags += ["--read-only", "--read-only-tmpfs=false"]
+    volumes = {volume["name"]: volume for volume in task_definition.get("volumes", [])}
+    for mount in container.get("mountPoints", []):
+        volume = volumes[mount["sourceVolume"]]
+        if "host" in volume or "efsVolumeConfiguration" in volume:
+            raise ValueError(f"run_flags does not translate volume {volume} yet")
+        options = ",ro" if mount.get("readOnly") else ""
+        if tmp == "tmpfs":
+            flags += ["--mount", f"type=tmpfs,destination={mount['containerPath']},tmpfs-mode=1777{options}"]
+        else:
+            flags += ["--mount", f"type=volume,source={name}-{volume['name']},"
+                                 f"destination={mount['containerPath']}{options}"]
+    if container.get("linuxParameters", {}).get("initProcessEnabled"):
+        flags.append("--init")
+    unknown_linux = set(container.get("linuxParameters", {})) - {"initProcessEnabled"}
+    if unknown_linux:
+        raise ValueError(f"run_flags does not translate linuxParameters {sorted(unknown_linux)} yet")
+    # ECS's default stop timeout on Fargate is 30 s.
+    flags += ["--stop-timeout", str(container.get("stopTimeout", 30))]
+    cpu_units = int(container.get("cpu") or task_definition["cpu"])
+    memory = int(container.get("memory") or task_definition["memory"])
+    flags += ["--cpus", f"{cpu_units / 1024:g}", "--memory", f"{memory}m", "--memory-swap", f"{memory}m"]
+    variables = {item["name"]: item["value"] for item in container.get("environment", [])}
+    variables |= {item["name"]: _stand_in_secret(item["name"]) for item in container.get("secrets", [])}
+    variables |= environment or {}
+    for key, value in variables.items():
+        flags += ["--env", f"{key}={value}"]
+    for mapping in container.get("portMappings", []):
+        protocol = mapping.get("protocol", "tcp")
+        flags += ["--publish", f"127.0.0.1:{host_port}:{mapping['containerPort']}/{protocol}"]
+    check = container.get("healthCheck")
+    if check:
+        kind, *command = check["command"]
+        # podman takes a JSON array as exec form and a plain string as a shell command.
+        if kind == "CMD":
+            flags += ["--health-cmd", json.dumps(command)]
+        elif kind == "CMD-SHELL":
+            [shell] = command
+            flags += ["--health-cmd", shell]
+        else:
+            raise ValueError(f"unknown health check form {kind!r}")
+        # ECS's defaults: 30 s, 5 s, 3 retries, no start period.
+        flags += ["--health-interval", f"{check.get('interval', 30)}s",
+                  "--health-timeout", f"{check.get('timeout', 5)}s",
+                  "--health-retries", str(check.get("retries", 3)),
+                  "--health-start-period", f"{check.get('startPeriod', 0)}s"]
+    return flags
+
+
+@contextmanager
+def running(task_definition: dict[str, Any], image: str, *, prefix: str,
+            tmp: Literal["volume", "tmpfs"] = "volume",
+            environment: dict[str, str] | None = None) -> Iterator[Container]:
+    """Start the image as the task definition says; remove the container and its volumes after."""
+    name = unique_name(prefix)
+    port = free_port()
+    flags = run_flags(task_definition, name=name, host_port=port, tmp=tmp, environment=environment)
+    podman("run", "--detach", *flags, image)
+    try:
+        yield Container(name, port, task_definition)
+    finally:
+        podman("rm", "--force", "--time", "0", name, check=False)
+        for line in podman("volume", "ls", "--quiet", "--filter", f"name={name}", check=False).stdout.split():
+            podman("volume", "rm", "--force", line, check=False)
+
+
+class Container:
+    """A running container of the harness, with the checks the tests drive."""
+
+    def __init__(self, name: str, port: int, task_definition: dict[str, Any]) -> None:
+        self.name = name
+        self.port = port
+        self.task_definition = task_definition
+
+    def exec(self, *command: str, check: bool = True,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return podman("exec", self.name, *command, check=check, timeout=timeout)
+
+    def inspect(self) -> dict[str, Any]:
+        [data] = json.loads(podman("inspect", "--type", "container", self.name).stdout)
+        return dict(data)
+
+    def logs(self) -> str:
+        result = podman("logs", self.name, check=False)
+        return result.stdout + result.stderr
+
+    def healthy(self) -> bool:
+        """One run of the container's health check (the task definition's), as ECS's agent runs it."""
+        return podman("healthcheck", "run", self.name, check=False, timeout=120).returncode == 0
+
+    def wait_healthy(self) -> float:
+        """Seconds until the health check first passes; fails after ECS would have given up (the start
+        period, then `retries` failed checks `interval` apart)."""
+        check = self.task_definition["containerDefinitions"][0]["healthCheck"]
+        budget = check.get("startPeriod", 0) + check.get("retries", 3) * check.get("interval", 30)
+        start = time.monotonic()
+        while time.monotonic() - start < budget:
+            if not self.inspect()["State"]["Running"]:
+                raise AssertionError(f"{self.name} stopped before it was healthy:\n{self.logs()[-3000:]}")
+            if self.healthy():
+                return time.monotonic() - start
+            time.sleep(0.5)
+        raise AssertionError(f"{self.name} not healthy after {budget} s:\n{self.logs()[-3000:]}")
+
+    def app_pid(self) -> int:
+        """The host PID of the application: the init process's only child."""
+        init = self.inspect()["State"]["Pid"]
+        children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
+        assert len(children) == 1, f"init of {self.name} has children {children}"
+        return int(children[0])
+
+    def stop(self) -> tuple[float, int]:
+        """`podman stop` (SIGTERM, SIGKILL after the stop timeout): seconds taken and the exit code."""
+        start = time.monotonic()
+        podman("stop", self.name, timeout=300)
+        elapsed = time.monotonic() - start
+        return elapsed, int(self.inspect()["State"]["ExitCode"])
