@@ -23,7 +23,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +32,7 @@ from pathlib import Path, PurePosixPath
 from packaging.version import InvalidVersion, Version
 
 from generator._resources import template_root
-from generator.errors import TemplateError
+from generator.errors import TemplateError, UnservedTemplateError
 
 CANONICAL_URL = "https://github.com/fargate-gen/fargate-gen.git"
 RELEASES_DIR = Path(__file__).resolve().parent / "_releases"
@@ -48,6 +48,8 @@ _URL_FORMS = (
     "git@github.com:fargate-gen/fargate-gen.git",
     "ssh://git@github.com/fargate-gen/fargate-gen.git",
 )
+# Refused while the canonical URL is served: a spelling not redirected must fail, not go online.
+_NETWORK_PROTOCOLS = ("http", "https", "ssh", "git", "ext")
 
 Files = Mapping[str, tuple[int, bytes]]
 """Template files by POSIX path: (mode 0o644 or 0o755, content)."""
@@ -78,6 +80,25 @@ def is_canonical(src: str) -> bool:
         if text.startswith(prefix):
             return text[len(prefix):].lstrip("/") == "fargate-gen/fargate-gen"
     return False
+
+
+def git_url(src: str) -> str | None:
+    """The URL copier hands to git for ``src``, or None when copier takes ``src`` for a local path.
+
+    The same rules as copier's ``copier._vcs.get_repo`` for URLs (``gh:``/``gl:`` expanded, ``git+``
+    dropped, ``.git`` added to an https URL); :func:`serving` must redirect exactly this string.
+    """
+    url = src
+    for alias, host in (("gh:", "https://github.com/"), ("gl:", "https://gitlab.com/")):
+        if url.startswith(alias):
+            rest = url[len(alias):].removeprefix("/")
+            url = host + rest + ("" if rest.endswith(".git") else ".git")
+    if url.startswith("git+"):
+        return url[4:]
+    hosted = url.startswith(("git@", "git://", "https://github.com/", "https://gitlab.com/"))
+    if hosted or url.endswith(".git"):
+        return url + ".git" if url.startswith("https://") and not url.endswith(".git") else url
+    return None
 
 
 def releases(directory: Path | None = None) -> tuple[Release, ...]:
@@ -268,18 +289,49 @@ def serving(src: str | None) -> Iterator[Rebuilt | None]:
     (and copier's plumbum, which keeps its own copy of the environment); copier's mirror cache is
     pointed at a private folder so that the user's cache of the real repository is left alone.
     Yields the rebuilt repository, or None when ``src`` is another template.
+
+    Every spelling of the canonical URL is redirected exactly as copier hands it to git, git may use
+    no transport but local files meanwhile, and what git then lists for ``src`` must be the rebuilt
+    repository, ref for ref: a kit's ``_src_path`` or a git rule that would fetch anything else
+    raises :class:`~generator.errors.UnservedTemplateError` before copier runs, so that only the
+    packaged releases are ever trusted with copier's ``unsafe``.
     """
     if src is None or not is_canonical(src):
         yield None
         return
+    url = git_url(src)
+    if url is None:
+        raise UnservedTemplateError(
+            src, "copier reads this spelling of fargate-gen's repository as a local path",
+            f"write it as {CANONICAL_URL}",
+        )
     with tempfile.TemporaryDirectory(prefix="fargate-gen-releases-") as scratch:
         rebuilt = build_repository(Path(scratch) / "fargate-gen.git", working=_working_template())
         variables = {
-            **redirect_environment(rebuilt, int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)),
+            **redirect_environment(rebuilt, int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0), also=(url,)),
             "COPIER_CACHE_DIR": str(Path(scratch) / "copier-cache"),
         }
         with environment(variables):
+            _check_served(src, url, rebuilt)
             yield rebuilt
+
+
+def _check_served(src: str, url: str, rebuilt: Rebuilt) -> None:
+    """Raise unless git, as configured now, lists exactly the rebuilt repository's refs for ``url``."""
+    def listing(where: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "ls-remote", "--", where], capture_output=True, text=True, check=False,
+                              timeout=60)
+
+    served, expected = listing(url), listing(str(rebuilt.path))
+    if served.returncode == 0 and served.stdout == expected.stdout:
+        return
+    said = (served.stderr.strip().splitlines() or ["it lists other commits"])[-1]
+    raise UnservedTemplateError(
+        src, f"git would not fetch it from the releases packaged with fargate-gen ({said}); a git "
+             "url.<base>.insteadOf rule in your git config may redirect it elsewhere",
+        f"write it as {CANONICAL_URL}, and remove any insteadOf rule for it (git config --show-origin "
+        "--get-regexp 'url\\..*insteadof')",
+    )
 
 
 @contextmanager
@@ -300,13 +352,19 @@ def environment(variables: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def redirect_environment(rebuilt: Rebuilt, start: int = 0) -> dict[str, str]:
-    """The ``GIT_CONFIG_*`` variables that make git fetch the canonical URL from ``rebuilt``.
+def redirect_environment(rebuilt: Rebuilt, start: int = 0, *, also: Sequence[str] = ()) -> dict[str, str]:
+    """The ``GIT_CONFIG_*`` variables that make git fetch the canonical URL from ``rebuilt``, offline.
 
-    ``start`` is the number of ``GIT_CONFIG_KEY_<n>`` entries already in the environment.
+    ``start`` is the number of ``GIT_CONFIG_KEY_<n>`` entries already in the environment; ``also``
+    are more spellings to redirect. Every transport but local files is refused meanwhile, so that a
+    spelling left out fails instead of reaching the network.
     """
-    variables = {"GIT_CONFIG_COUNT": str(start + len(_URL_FORMS))}
-    for offset, form in enumerate(_URL_FORMS):
-        variables[f"GIT_CONFIG_KEY_{start + offset}"] = f"url.{rebuilt.path}.insteadOf"
-        variables[f"GIT_CONFIG_VALUE_{start + offset}"] = form
+    forms = list(dict.fromkeys((*_URL_FORMS, *also)))
+    entries = [(f"url.{rebuilt.path}.insteadOf", form) for form in forms]
+    entries += [(f"protocol.{name}.allow", "never") for name in _NETWORK_PROTOCOLS]
+    entries += [("protocol.allow", "never"), ("protocol.file.allow", "always")]
+    variables = {"GIT_CONFIG_COUNT": str(start + len(entries))}
+    for offset, (key, value) in enumerate(entries):
+        variables[f"GIT_CONFIG_KEY_{start + offset}"] = key
+        variables[f"GIT_CONFIG_VALUE_{start + offset}"] = value
     return variables

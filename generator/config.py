@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +25,10 @@ CONFIG_FILENAME = "fargate-gen.yml"
 PROJECT_SCHEMA = "project.schema.json"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Bounds that keep `validate` (the pre-commit hook) fast on any input: a complete config is a few
+# KB with about a hundred keys and list items, so these are far above any real one.
+MAX_BYTES = 64 * 1024
+MAX_ENTRIES = 1000
 
 
 class LegacyOidcSubjectWarning(UserWarning):
@@ -60,6 +65,7 @@ def parse_yaml(text: str, source: str) -> Document:
             )
     loader = _Loader(text)
     try:
+        _refuse_aliases(text, source)
         node = loader.get_single_node()
         if node is None:
             raise ConfigError(
@@ -108,6 +114,29 @@ def parse_yaml(text: str, source: str) -> Document:
         loader.dispose()
 
 
+def _refuse_aliases(text: str, source: str) -> None:
+    """Refuse YAML anchors and aliases, before anything is built from them.
+
+    A config needs neither, and aliases of aliases make a file of a few hundred bytes expand into
+    gigabytes (a "billion laughs"): refusing them keeps ``validate`` linear in the file's size.
+    """
+    if "&" not in text and "*" not in text:
+        return  # no anchor or alias can be in it: spare the second scan
+    scanner = _Loader(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()  # type: ignore[no-untyped-call]
+            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+                kind = "anchor &" if isinstance(token, yaml.AnchorToken) else "alias *"
+                raise ConfigError([Finding(
+                    source, "$", f"uses the YAML {kind}{token.value}: {CONFIG_FILENAME} takes no anchors or "
+                    "aliases, which can make a small file expand without bound",
+                    "write each value out in full", token.start_mark.line + 1,
+                )])
+    finally:
+        scanner.dispose()
+
+
 def _build_mapping(
     loader: yaml.SafeLoader, node: yaml.MappingNode, path: str, source: str, lines: dict[str, int]
 ) -> dict[str, Any]:
@@ -133,6 +162,11 @@ def _build_mapping(
                 ]
             )
         lines[child] = line
+        if len(lines) > MAX_ENTRIES:
+            raise ConfigError([Finding(
+                source, "$", f"holds more than {MAX_ENTRIES} keys and list items; a complete config holds "
+                "about a hundred", "remove what is not a setting of fargate-gen.yml", line,
+            )])
         result[key] = _build_value(loader, value_node, child, source, lines)
     return result
 
@@ -154,6 +188,12 @@ def read_document(path: Path) -> Document:
     """Read and parse a config file; a missing or unreadable file is a :class:`ConfigError`."""
     source = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise ConfigError([Finding(
+                source, "$", f"is {size} bytes; a fargate-gen.yml is a few KB, and more than {MAX_BYTES} "
+                "is refused unread", f"point at the project's {CONFIG_FILENAME}",
+            )])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
@@ -256,18 +296,62 @@ def effective_environments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
 def check(data: Mapping[str, Any], source: str, lines: Mapping[str, int] | None = None) -> list[Finding]:
     """Every schema violation in ``data`` (defaults already applied), then the rules across
     settings that JSON Schema cannot express, sorted by path."""
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(project_schema())
     findings = [
         finding
-        for error in validator.iter_errors(dict(data))
+        for error in _validator().iter_errors(dict(data))
         for finding in _findings(error, data, source, lines or {})
     ]
+    findings.extend(_control_character_findings(data, source, lines or {}))
     findings.extend(_github_id_findings(data, source, lines or {}))
     findings.extend(_cross_setting_findings(data, source, lines or {}))
     unique = {(f.path, f.problem): f for f in findings}
     return sorted(unique.values(), key=lambda f: (f.path, f.problem))
+
+
+@cache
+def _validator() -> Any:
+    r"""The schema's validator, with every ``pattern`` matched in full.
+
+    JSON Schema's ``pattern`` is a search, and Python's ``$`` also matches before a final newline:
+    ``^[a-z]{2}-[a-z]+-[0-9]$`` would accept ``"us-east-1\n"``, which renders broken files.
+    """
+    from jsonschema import Draft202012Validator, validators
+    from jsonschema.exceptions import ValidationError
+
+    def full_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if validator.is_type(instance, "string") and re.fullmatch(pattern, instance) is None:
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+    extended = validators.extend(Draft202012Validator, {"pattern": full_pattern})  # type: ignore[no-untyped-call]
+    return extended(project_schema())
+
+
+# C0 and C1 controls, zero-width and bidirectional formatting characters: none belongs in a setting.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def _control_character_findings(
+    data: Mapping[str, Any], source: str, lines: Mapping[str, int]
+) -> list[Finding]:
+    """Every string value (and key) holding a control character, which no setting allows."""
+    findings = []
+    pending: list[tuple[str, Any]] = [("$", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                findings.append(Finding(
+                    source, path, f"contains the control character U+{ord(found.group()):04X}",
+                    "remove it: settings are one line of plain text (a YAML block scalar, | or >, adds a "
+                    "newline: write the value on the key's line instead)", lines.get(path),
+                ))
+        elif isinstance(value, Mapping):
+            pending.extend((f"{path}.{key}", item) for key, item in value.items())
+            pending.extend((f"{path}.{key}", key) for key in value if isinstance(key, str))
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return findings
 
 
 def _github_id_findings(data: Mapping[str, Any], source: str, lines: Mapping[str, int]) -> list[Finding]:
@@ -383,8 +467,9 @@ def _findings(error: Any, data: Mapping[str, Any], source: str, lines: Mapping[s
         known = error.schema.get("properties", {})
         parent = _json_path(error.absolute_path)
         findings = []
-        for name in sorted(set(error.instance) - set(known)):
-            close = difflib.get_close_matches(name, known, n=1)
+        for count, name in enumerate(sorted(set(error.instance) - set(known))):
+            # Suggestions cost a fuzzy match each: a few are helpful, thousands only slow.
+            close = difflib.get_close_matches(name, known, n=1) if count < 20 else []
             fix = f"did you mean '{close[0]}'?" if close else "remove it; the schema lists every setting"
             path = f"{parent}.{name}"
             findings.append(Finding(source, path, "is not a known setting", fix, lines.get(path)))

@@ -55,8 +55,37 @@ class DestinationError(FargateGenError):
     """The destination cannot be rendered into without overwriting or losing something."""
 
 
+class UnsafePathError(DestinationError):
+    """A symlink in the rendered kit or in DEST would read or write a file outside DEST."""
+
+    def __init__(self, where: Path, names: Sequence[str], problem: str, fix: str) -> None:
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        super().__init__(f"{where}: {problem}: {shown} — nothing was written: {fix}")
+
+
+class NoTerminalError(FargateGenError):
+    """``new`` without ``--config`` asks questions, and there is no terminal to ask them on."""
+
+    exit_code = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no --config was given, and the questions cannot be asked without a terminal — pass "
+            "--config PATH/fargate-gen.yml (every setting is in the README; --data KEY=VALUE sets one "
+            "more), or run fargate-gen new in a terminal to answer the questions"
+        )
+
+
 class TemplateError(FargateGenError):
     """Copier could not fetch or render the template."""
+
+
+class UnservedTemplateError(TemplateError):
+    """A spelling of fargate-gen's own repository that git would not fetch from the packaged releases."""
+
+    def __init__(self, src: str, problem: str, fix: str) -> None:
+        self.src, self.problem, self.fix = src, problem, fix
+        super().__init__(f"{src}: {problem} — {fix}")
 
 
 class UpdateError(FargateGenError):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import filecmp
+import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
@@ -13,7 +15,14 @@ from typing import Any
 
 from generator import config as config_mod
 from generator._resources import template_root
-from generator.errors import ConfigError, DestinationError, Finding, TemplateError
+from generator.errors import (
+    ConfigError,
+    DestinationError,
+    Finding,
+    NoTerminalError,
+    TemplateError,
+    UnsafePathError,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ def new(
     answers: dict[str, Any] | None = None
     if config is not None:
         answers = config_mod.load_config(config, data)
+    elif not sys.stdin.isatty():
+        raise NoTerminalError()
     if dest.exists() and not dest.is_dir():
         raise DestinationError(f"{dest}: exists and is not a directory — choose another destination")
 
@@ -55,8 +66,11 @@ def new(
     from generator import _releases
 
     src = template or (str(template_root()) if _releases.is_checkout() else _releases.CANONICAL_URL)
-    if _releases.is_canonical(src) and vcs_ref is not None:
-        vcs_ref = _release_tag(vcs_ref)
+    if _releases.is_canonical(src):
+        # Any spelling of fargate-gen's repository is its packaged releases, recorded in one spelling.
+        src = _releases.CANONICAL_URL
+        if vcs_ref is not None:
+            vcs_ref = _release_tag(vcs_ref)
     with tempfile.TemporaryDirectory(prefix="fargate-gen-") as scratch, _releases.serving(src):
         staging = Path(scratch) / "kit"
         _run_copier(
@@ -68,12 +82,14 @@ def new(
             data=answers if answers is not None else dict(data or {}),
             ask=answers is None,
         )
+        # Before anything is read from it: a symlink there would copy the file it names into the kit.
+        files = _staged_files(staging, src)
         rendered = config_mod.read_document(staging / config_mod.CONFIG_FILENAME)
         findings = config_mod.check(rendered.data, config_mod.CONFIG_FILENAME, rendered.lines)
         if findings:
             # Interactive answers pass copier's validators; the schema is the final word.
             raise ConfigError(findings)
-        files = _staged_files(staging)
+        _refuse_links(dest, files)
         _refuse_overwrites(staging, dest, files, overwrite=overwrite)
         _publish(staging, dest, files)
     return RenderResult(dest, files, rendered.data)
@@ -97,7 +113,7 @@ def _run_copier(
 ) -> None:
     # Imported here: copier takes about half a second to import, and only `new`/`update` need it.
     import copier
-    from copier.errors import CopierError, DirtyLocalWarning
+    from copier.errors import CopierError, DirtyLocalWarning, InteractiveSessionError
     from jinja2 import TemplateError as JinjaTemplateError
 
     from generator._releases import environment
@@ -121,14 +137,52 @@ def _run_copier(
     except ValueError as error:
         # copier raises ValueError when an answer fails a question's validator or choices.
         raise ConfigError([Finding("answers", "$", str(error), "correct the value and run again")]) from None
+    except InteractiveSessionError:
+        raise NoTerminalError() from None
     except CopierError as error:
         raise TemplateError(f"{src}: {error}") from None
     except JinjaTemplateError as error:
         raise TemplateError(f"{src}: the template failed to render ({error})") from error
 
 
-def _staged_files(staging: Path) -> tuple[str, ...]:
-    return tuple(sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()))
+def _staged_files(staging: Path, src: str) -> tuple[str, ...]:
+    """The files copier rendered, relative to ``staging``; a kit holds regular files only."""
+    files, links = [], []
+    for top, folders, names in os.walk(staging):
+        for name in [*folders, *names]:
+            path = Path(top, name)
+            relative = path.relative_to(staging).as_posix()
+            if path.is_symlink():
+                links.append(f"{relative} -> {os.readlink(path)}")
+            elif name in names and path.is_file():
+                files.append(relative)
+    if links:
+        raise UnsafePathError(
+            Path(src), links, "the template renders symbolic links, which would copy the files they name "
+            "into the kit", "fargate-gen kits hold regular files only; use a template without symlinks",
+        )
+    return tuple(sorted(files))
+
+
+def _refuse_links(dest: Path, files: tuple[str, ...]) -> None:
+    """Refuse a DEST where writing ``files`` would follow a symlink (to a file or a folder) out of it."""
+    base = dest.resolve()
+    linked = sorted({
+        name for name in files
+        if any((base / part).is_symlink() for part in _prefixes(name))
+    })
+    if linked:
+        raise UnsafePathError(
+            dest, linked, "these paths of the kit go through symbolic links in the destination, so "
+            "writing them would write where the links point",
+            "remove the links, or render into an empty directory",
+        )
+
+
+def _prefixes(name: str) -> list[str]:
+    """``a``, ``a/b``, ``a/b/c`` for ``a/b/c``."""
+    parts = name.split("/")
+    return ["/".join(parts[:count]) for count in range(1, len(parts) + 1)]
 
 
 def _refuse_overwrites(staging: Path, dest: Path, files: tuple[str, ...], *, overwrite: bool) -> None:
@@ -149,7 +203,12 @@ def _refuse_overwrites(staging: Path, dest: Path, files: tuple[str, ...], *, ove
 
 
 def _publish(staging: Path, dest: Path, files: tuple[str, ...]) -> None:
+    base = dest.resolve()
     for name in files:
-        target = dest / name
+        target = base / name
         target.parent.mkdir(parents=True, exist_ok=True)
+        # Checked again at the moment of writing: a link made since the check is not followed either.
+        if any((base / part).is_symlink() for part in _prefixes(name)):
+            raise UnsafePathError(dest, [name], "a symbolic link appeared in the destination while "
+                                  "writing", "remove it and render again")
         shutil.copy2(staging / name, target)

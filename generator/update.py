@@ -21,7 +21,7 @@ import tempfile
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -38,6 +38,7 @@ from generator.errors import (
     DirtyRepositoryError,
     FargateGenError,
     NotARepositoryError,
+    UnservedTemplateError,
     UntrustedTemplateError,
     UpdateError,
     UpdateFailedError,
@@ -281,7 +282,15 @@ def _preflight(repo: Path, *, vcs_ref: str | None, clean: bool) -> _Plan:
                           "commit the kit first: git add -A && git commit -m 'fargate-gen kit'")
     answers = _read_answers(repo, kit)
     src, old = str(answers["_src_path"]), str(answers["_commit"])
+    # The source is judged as copier will fetch it: any spelling of fargate-gen's repository is served
+    # from the packaged releases (see _releases.serving), or refused here if copier would not fetch it.
     canonical = _releases.is_canonical(src)
+    if canonical and _releases.git_url(src) is None:
+        raise AnswersError(
+            repo, f"_src_path {src!r} names fargate-gen's repository in a spelling that copier reads as "
+                  "a local path",
+            f"write _src_path: {_releases.CANONICAL_URL} and commit", path="$._src_path",
+        )
     if not canonical and not all(name in answers for name in _OUR_QUESTIONS):
         raise AnswersError(
             repo, f"the kit comes from {src}, not from a fargate-gen template",
@@ -308,7 +317,8 @@ def _preflight(repo: Path, *, vcs_ref: str | None, clean: bool) -> _Plan:
 
 def _is_own_checkout(src: str) -> bool:
     """Whether ``src`` is the development checkout this fargate-gen runs from (its own template)."""
-    if re.match(r"^[a-z+]+://|^[^/]+@|^gh:|^gl:", src) or not _releases.is_checkout():
+    if _releases.git_url(src) is not None or re.match(r"(?i)^[a-z][a-z0-9+.-]*:|^[^/]+@", src) \
+            or not _releases.is_checkout():
         return False
     return Path(src).expanduser().resolve() == template_root().resolve()
 
@@ -507,13 +517,24 @@ def _latest_tag(repo: Path, src: str) -> str:
 
 def _apply(plan: _Plan, conflict: ConflictMode) -> RepoResult:
     """Run copier's update in ``plan.kit`` and sort out what it left: conflicts, removals, .rej files."""
-    # Imported here: copier takes about half a second to import; an up-to-date kit never needs it.
+    # copier is imported in _apply_served: it takes about half a second; an up-to-date kit never needs it.
+    with ExitStack() as served:
+        try:
+            served.enter_context(_releases.serving(plan.src if plan.canonical else None))
+        except UnservedTemplateError as error:
+            raise UpdateError(plan.repo, f"_src_path {error.src!r}: {error.problem}",
+                              f"{error.fix}, and commit", file=ANSWERS_FILE, path="$._src_path") from None
+        return _apply_served(plan, conflict)
+
+
+def _apply_served(plan: _Plan, conflict: ConflictMode) -> RepoResult:
+    """:func:`_apply`, once git fetches the template from where it should."""
     import copier
     from copier.errors import CopierError, DirtyLocalWarning, UnsafeTemplateError, UserMessageError
     from jinja2 import TemplateError as JinjaTemplateError
     from plumbum import ProcessExecutionError
 
-    with _releases.serving(plan.src if plan.canonical else None), _guarding_removals(plan) as guarded:
+    with _guarding_removals(plan) as guarded:
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=DirtyLocalWarning)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import config as config_mod
+from generator.errors import ConfigError
 
 TASK_DEFINITION = ".aws/task-definition.json"  # the production (last) environment's
 WORKFLOWS = ".github/workflows"
@@ -29,6 +30,8 @@ class Kit:
 
     def __init__(self, root: Path, *, mirror: str | None = None) -> None:
         self.root = root
+        # Tools run with the kit as their working directory: the paths handed to them are absolute.
+        self.absolute = root.resolve()
         self.mirror = mirror
         self._lock = threading.Lock()
 
@@ -37,10 +40,12 @@ class Kit:
 
     def display(self, path: Path) -> str:
         """How findings name a file: relative to the repository."""
-        try:
-            return str(path.relative_to(self.root))
-        except ValueError:
-            return str(path)
+        for base in (self.absolute, self.root):
+            try:
+                return str(path.relative_to(base))
+            except ValueError:
+                continue
+        return str(path)
 
     def config(self) -> dict[str, Any]:
         """The complete config (defaults applied); raises ConfigError like ``load_config``."""
@@ -54,7 +59,7 @@ class Kit:
     def config_or_none(self) -> dict[str, Any] | None:
         try:
             return self.config()
-        except config_mod.ConfigError:
+        except ConfigError:
             return None
 
     def environments(self) -> list[tuple[dict[str, Any], str, str]]:
@@ -113,7 +118,8 @@ class Kit:
         return None
 
     def workflows(self) -> list[Path]:
-        folder = self.path(WORKFLOWS)
+        """The workflow files, as absolute paths."""
+        folder = self.absolute / WORKFLOWS
         return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yml", ".yaml"))
 
     def which(self, tool: str) -> str:

@@ -31,7 +31,7 @@ def check_jsonschema(kit: Kit) -> list[Finding]:
     """Workflows and dependabot.yml against SchemaStore's schemas (shipped with check-jsonschema)."""
     tool = kit.which("check-jsonschema")
     targets = {"vendor.github-workflows": kit.workflows()}
-    dependabot = kit.path(".github/dependabot.yml")
+    dependabot = kit.absolute / ".github/dependabot.yml"
     if dependabot.is_file():
         targets["vendor.dependabot"] = [dependabot]
     findings = []
@@ -39,7 +39,7 @@ def check_jsonschema(kit: Kit) -> list[Finding]:
         if not files:
             continue
         result = _run([tool, "--builtin-schema", schema, "--output-format", "json", *map(str, files)], kit.root)
-        report = _json_output("check-jsonschema", result)
+        report = _json_output("check-jsonschema", result) or {}
         for error in report.get("errors", []) + report.get("parse_errors", []):
             best = error.get("best_deep_match") or error
             filename = kit.display(Path(error["filename"]).resolve()) if "filename" in error else "?"
@@ -88,7 +88,7 @@ def hadolint(kit: Kit) -> list[Finding]:
     dockerfile = kit.path("Dockerfile")
     if not dockerfile.is_file():
         return [Finding("Dockerfile", "$", "is missing", "restore it from the template", tool="hadolint")]
-    result = _run([tool, "--format", "json", "--no-fail", str(dockerfile)], kit.root)
+    result = _run([tool, "--format", "json", "--no-fail", str(dockerfile.resolve())], kit.root)
     return [
         Finding("Dockerfile", "$", item["message"], f"see https://github.com/hadolint/hadolint/wiki/{item['code']}",
                 item["line"], "hadolint", item["code"])
