@@ -19,7 +19,8 @@ EXIT_CODES = """\b
 Exit codes:
   0  success
   1  a problem to fix (bad config, unsafe destination, template error); nothing was written
-  2  usage error (unknown option, missing argument)"""
+  2  usage error (unknown option, missing argument; for new: no --config, and no terminal to
+     ask the questions on)"""
 
 
 def _fail(error: FargateGenError) -> None:
@@ -51,7 +52,7 @@ def cli() -> None:
     "-c",
     "config",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Project config (fargate-gen.yml); without it the questions are asked.",
+    help="Project config (fargate-gen.yml); without it the questions are asked (in a terminal only).",
 )
 @click.option("--template", "-t", help="Template path or git URL (default: the packaged template).")
 @click.option("--vcs-ref", "-r", help="Git tag, branch or commit of the template to render.")
