@@ -37,8 +37,11 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -440,3 +443,156 @@ def test_a_weakened_trust_fails_the_check(applied: tuple[Kit, dict[str, dict[str
     assert found and all(f.startswith(f"{role} accepts ") for f in found), found
     marker = "/.github/workflows/evil.yml@" if kit.pinned else ":environment:evil"
     assert any(marker in f for f in found), found
+
+
+################################################################################
+# The one-time GitHub setup script, against a stand-in for the GitHub API
+################################################################################
+
+# `gh api` for the endpoints github-setup.sh calls, on a JSON state file: a GitHub stand-in (the
+# real API needs a repository and an admin token). --jq filters with the real jq, as gh does.
+FAKE_GH = r'''
+import json, os, subprocess, sys
+state_file = os.environ["FAKE_GH_STATE"]
+state = json.load(open(state_file))
+args = sys.argv[1:]
+assert args[0] == "api", args
+args = args[1:]
+method, jq, fields, body, path = "GET", None, {}, None, None
+while args:
+    arg = args.pop(0)
+    if arg in ("--method", "-X"):
+        method = args.pop(0)
+    elif arg == "--jq":
+        jq = args.pop(0)
+    elif arg == "-f":
+        key, _, value = args.pop(0).partition("=")
+        fields[key] = value
+    elif arg == "--input":
+        assert args.pop(0) == "-"
+        body = json.load(sys.stdin)
+    else:
+        path = arg
+state["calls"].append([method, path, body if body is not None else fields])
+parts = path.split("/")
+response = {}
+if parts[0] == "users":
+    response = {"id": state["users"][parts[1]]}
+elif parts[0] == "orgs":
+    response = {"id": state["teams"][f"{parts[1]}/{parts[3]}"]}
+elif parts[3:] == [] and method == "GET":
+    response = state["repository"]
+elif parts[3:] == ["actions", "oidc", "customization", "sub"]:
+    if method == "PUT":
+        state["sub"] = body
+    response = state["sub"]
+elif parts[3] == "environments" and len(parts) == 5:
+    environment = state["environments"].setdefault(parts[4], {"policies": [], "reviewers": []})
+    if method == "PUT":
+        environment["settings"] = body
+        if "reviewers" in body:
+            environment["reviewers"] = body["reviewers"]
+    reviewers = environment["reviewers"]
+    rules = [{"type": "required_reviewers", "reviewers": reviewers}] if reviewers else []
+    response = {"name": parts[4], "protection_rules": rules}
+elif parts[3] == "environments" and parts[5] == "deployment-branch-policies":
+    policies = state["environments"][parts[4]]["policies"]
+    if method == "POST":
+        state["next_id"] += 1
+        policies.append({"id": state["next_id"], "name": fields["name"], "type": fields["type"]})
+    elif method == "DELETE":
+        policies[:] = [p for p in policies if str(p["id"]) != parts[6]]
+    response = {"total_count": len(policies), "branch_policies": policies}
+else:
+    sys.exit(f"fake gh: no such endpoint {method} {path}")
+json.dump(state, open(state_file, "w"))
+text = json.dumps(response)
+if jq is not None:
+    text = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=True).stdout
+print(text.rstrip("\n"))
+'''
+
+
+def run_setup(
+    kit: Path, state: dict[str, Any], folder: Path, *reviewers: str
+) -> tuple[int, str, dict[str, Any]]:
+    """Run the kit's github-setup.sh with ``gh`` standing for GitHub in ``state``."""
+    bin_dir = folder / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    gh = bin_dir / "gh"
+    gh.write_text(f"#!{sys.executable}\n{FAKE_GH}", encoding="utf-8")
+    gh.chmod(0o755)
+    state_file = folder / "github.json"
+    state_file.write_text(json.dumps({"calls": [], "next_id": 100, **state}), encoding="utf-8")
+    path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "PATH": path, "FAKE_GH_STATE": str(state_file)}
+    script = kit / ".github" / "scripts" / "github-setup.sh"
+    done = subprocess.run(
+        [str(script), *reviewers], cwd=kit, env=env, capture_output=True, text=True, check=False
+    )
+    return done.returncode, done.stderr, json.loads(state_file.read_text(encoding="utf-8"))
+
+
+def test_github_setup_sets_the_subject_and_environments(
+    rendered_examples: dict[str, Path], tmp_path: Path
+) -> None:
+    require_tool("jq")
+    kit = rendered_examples["shop"]
+    config = load_yaml(kit / "fargate-gen.yml")
+    owner_id, repository_id = config["github_owner_id"], config["github_repository_id"]
+    github = {
+        "repository": {"id": repository_id, "owner": {"id": owner_id}},
+        "sub": {"use_default": True},
+        "users": {"alice": 11},
+        "teams": {"acme/ops": 22},
+        # Before: prod allows any branch matching a stray policy.
+        "environments": {"prod": {"policies": [{"id": 7, "name": "*", "type": "branch"}], "reviewers": []}},
+    }
+    code, stderr, after = run_setup(kit, github, tmp_path, "alice", "acme/ops")
+    assert code == 0, stderr
+    assert after["sub"] == {
+        "use_default": False,
+        "include_claim_keys": ["repository_owner_id", "repository_id", "context", "job_workflow_ref"],
+    }
+    assert set(after["environments"]) == {"dev", "prod"}
+    for name, environment in after["environments"].items():
+        assert [(p["name"], p["type"]) for p in environment["policies"]] == [("main", "branch")], name
+        assert environment["settings"]["deployment_branch_policy"] == {
+            "protected_branches": False, "custom_branch_policies": True}
+    reviewers = [{"type": "User", "id": 11}, {"type": "Team", "id": 22}]
+    assert after["environments"]["prod"]["reviewers"] == reviewers
+    assert after["environments"]["dev"]["reviewers"] == []
+    assert "no required reviewers" not in stderr
+
+    # Idempotent: a second run changes nothing and adds no policy.
+    before = {k: v for k, v in after.items() if k not in ("calls", "next_id")}
+    code, stderr, again = run_setup(kit, before, tmp_path, "alice", "acme/ops")
+    assert code == 0, stderr
+    assert again["environments"] == after["environments"] and again["sub"] == after["sub"]
+    assert not [c for c in again["calls"] if c[0] in ("POST", "DELETE")]
+
+    # Another repository under the name (a recycled name): nothing is changed.
+    recycled = {**github, "repository": {"id": repository_id + 1, "owner": {"id": owner_id + 1}}}
+    code, stderr, untouched = run_setup(kit, recycled, tmp_path)
+    assert code == 1 and "it is another repository, or the IDs are wrong" in stderr
+    assert untouched["sub"] == {"use_default": True}
+    assert [c[0] for c in untouched["calls"]] == ["GET"]
+
+
+def test_github_setup_without_ids_keeps_the_default_subject(
+    rendered_examples: dict[str, Path], tmp_path: Path
+) -> None:
+    require_tool("jq")
+    kit = rendered_examples["orders-api"]  # no IDs; deploys from master
+    github = {"repository": {"id": 5, "owner": {"id": 6}}, "sub": {"use_default": True}, "users": {},
+              "teams": {}, "environments": {}}
+    code, stderr, after = run_setup(kit, github, tmp_path)
+    assert code == 0, stderr
+    assert after["sub"] == {"use_default": True}, "the legacy trust needs GitHub's default subject"
+    policies = after["environments"]["prod"]["policies"]
+    assert [(p["name"], p["type"]) for p in policies] == [("master", "branch")]
+    assert "prod has no required reviewers" in stderr and "immutable default subject" in stderr
+    # A custom template would issue subjects the legacy trust refuses: the script says so.
+    custom = {"use_default": False, "include_claim_keys": ["repo"]}
+    code, stderr, _ = run_setup(kit, {**github, "sub": custom}, tmp_path)
+    assert code == 1 and "add github_owner_id and github_repository_id" in stderr
