@@ -46,9 +46,9 @@ UNSCOPABLE: dict[str, str] = {
     "elasticloadbalancing:Describe*": "Terraform refreshes the load balancer, listeners and target group",
     "application-autoscaling:DescribeScalableTargets": "Terraform refreshes the service's scalable target",
     "application-autoscaling:DescribeScalingPolicies": "Terraform refreshes the service's scaling policy",
-    # Task definitions are registered by family, but ECS defines no resource for these four.
+    # Task definitions are registered by family, but ECS defines no resource for these. (Not
+    # ecs:DeregisterTaskDefinition: on "*" it reaches every family, so Terraform keeps revisions.)
     "ecs:DescribeTaskDefinition": "ecs-deploy.sh and Terraform read the current revision",
-    "ecs:DeregisterTaskDefinition": "Terraform deregisters the revision it replaces",
     "ecs:ListTaskDefinitions": "the rollback workflow lists earlier revisions",
     "kms:ListAliases": "Terraform refreshes the environment key's alias",
     "kms:CreateKey": "Terraform creates the environment key (tag-conditioned in the kit)",
@@ -56,13 +56,11 @@ UNSCOPABLE: dict[str, str] = {
     "rds:DescribeDBEngineVersions": "Terraform resolves the database engine version",
     "rds:DescribeOrderableDBInstanceOptions": "Terraform checks the instance class is offered",
     "ssm:DescribeParameters": "Terraform refreshes the database parameters",
-    "secretsmanager:GetRandomPassword": "the ephemeral database password resource opens in plan and apply",
     "route53:ListHostedZones": "the hosted-zone lookup of environments with a domain",
     "acm:RequestCertificate": "Terraform requests the domain's certificate (domain-conditioned in the kit)",
-    # SNS defines no resource for subscriptions: they are named by ARN in the request.
+    # SNS defines no resource for subscriptions: they are named by ARN in the request. (Not
+    # SetSubscriptionAttributes or Unsubscribe: on "*" they reach every environment's.)
     "sns:GetSubscriptionAttributes": "Terraform refreshes the alarm topic's email subscription",
-    "sns:SetSubscriptionAttributes": "Terraform updates the alarm topic's email subscription",
-    "sns:Unsubscribe": "Terraform deletes the alarm topic's email subscription",
     # The SSM agent's session channels (task role, when ECS Exec is on).
     "ssmmessages:CreateControlChannel": "ECS Exec session channel",
     "ssmmessages:CreateDataChannel": "ECS Exec session channel",
@@ -95,6 +93,10 @@ SCOPING_CONDITIONS = (
     "aws:RequestTag/project",
     # Service-linked roles: the service names them.
     "iam:AWSServiceName",
+    # RDS's master user secret (random name): RDS tags it with its instance, a tag no one else can
+    # set (aws: prefix).
+    "aws:RequestTag/aws:rds:primaryDBInstanceArn",
+    "aws:ResourceTag/aws:rds:primaryDBInstanceArn",
 )
 
 
@@ -273,6 +275,14 @@ class Role:
     trust: dict[str, Any]
     policies: dict[str, dict[str, Any]]  # inline by name, managed by ARN
     managed_by_aws: list[str]  # ARNs of attached AWS managed policies
+    boundary_arn: str | None = None  # the permissions boundary, if any
+    boundary: dict[str, Any] | None = None  # its document
+
+
+def managed_policy(iam: Any, arn: str) -> dict[str, Any]:
+    """The default version of a customer managed policy, as a document."""
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return document(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
 
 def roles_in_account(iam: Any) -> dict[str, Role]:
@@ -291,10 +301,11 @@ def roles_in_account(iam: Any) -> dict[str, Role]:
                 if arn.split(":")[4] == "aws":
                     aws_managed.append(arn)
                     continue
-                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-                policies[arn] = document(
-                    iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-                )
-            trust = document(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])
-            roles[name] = Role(name=name, trust=trust, policies=policies, managed_by_aws=aws_managed)
+                policies[arn] = managed_policy(iam, arn)
+            found = iam.get_role(RoleName=name)["Role"]
+            trust = document(found["AssumeRolePolicyDocument"])
+            boundary_arn = found.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+            boundary = managed_policy(iam, boundary_arn) if boundary_arn else None
+            roles[name] = Role(name=name, trust=trust, policies=policies, managed_by_aws=aws_managed,
+                               boundary_arn=boundary_arn, boundary=boundary)
     return roles

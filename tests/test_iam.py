@@ -344,6 +344,11 @@ def test_every_permission_names_its_resources(applied: Applied) -> None:
             problems += permission_violations(
                 f"{role.name} {name}", document, applied.kit, set(applied.roles)
             )
+        # The boundary is a ceiling, not a grant, but it follows the same rule.
+        if role.boundary is not None:
+            problems += permission_violations(
+                f"{role.name} boundary {role.boundary_arn}", role.boundary, applied.kit, set(applied.roles)
+            )
     assert problems == [], "\n".join(problems)
 
 

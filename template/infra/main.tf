@@ -11,9 +11,14 @@ provider "aws" {
   }
 }
 
+data "aws_partition" "current" {}
+
 locals {
-  name               = "${var.project_name}-${var.environment}"
-  ssm_parameter_path = "/${var.project_name}/${var.environment}"
+  name = "${var.project_name}-${var.environment}"
+  # Made by the bootstrap root (infra/bootstrap/boundary.tf): every role of the environment carries
+  # it, because the deploy role may create and change roles only with it.
+  permissions_boundary_arn = "arn:${data.aws_partition.current.partition}:iam::${var.aws_account_id}:policy/${local.name}-boundary"
+  ssm_parameter_path       = "/${var.project_name}/${var.environment}"
 
   # Known here rather than read from the database module, which itself refers to the service's
   # security group: no module-level cycle.
@@ -46,11 +51,12 @@ module "kms" {
 module "network" {
   source = "./modules/network"
 
-  name                    = local.name
-  cidr                    = var.vpc_cidr
-  single_nat_gateway      = var.single_nat_gateway
-  flow_log_kms_key_arn    = module.kms.key_arn
-  flow_log_retention_days = var.log_retention_days
+  name                     = local.name
+  cidr                     = var.vpc_cidr
+  single_nat_gateway       = var.single_nat_gateway
+  flow_log_kms_key_arn     = module.kms.key_arn
+  flow_log_retention_days  = var.log_retention_days
+  permissions_boundary_arn = local.permissions_boundary_arn
 }
 
 module "certificate" {
@@ -162,9 +168,12 @@ module "ecs_service" {
   target_group_arn  = module.alb.target_group_arn
   security_group_id = module.service_security_group.id
 
-  kms_key_arn        = module.kms.key_arn
-  ssm_parameter_path = local.ssm_parameter_path
-  log_retention_days = var.log_retention_days
+  kms_key_arn              = module.kms.key_arn
+  ssm_parameter_path       = local.ssm_parameter_path
+  log_retention_days       = var.log_retention_days
+  permissions_boundary_arn = local.permissions_boundary_arn
+  # Not one(module.database[*]...): checkov stops resolving module values after a module splat.
+  database_secret_arn = var.enable_database ? module.database[0].master_user_secret_arn : null
 }
 
 module "database" {

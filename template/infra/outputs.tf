@@ -59,6 +59,11 @@ output "database_endpoint" {
   value = var.enable_database ? module.database[0].endpoint : null
 }
 
+output "database_secret_arn" {
+  description = "Secrets Manager secret RDS keeps the database master user's credentials in; null without a database. .github/scripts/ecs-deploy.sh reads it from RDS itself."
+  value       = var.enable_database ? module.database[0].master_user_secret_arn : null
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic the alarms notify; null with alarms off."
   value       = var.alarms.enabled ? module.alarms[0].topic_arn : null

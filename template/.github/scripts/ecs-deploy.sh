@@ -10,6 +10,9 @@
 #     When the service already runs IMAGE (a re-run), nothing is registered: the script only waits.
 #   Existing revision (ecs-rollback.sh):
 #     TASK_DEFINITION_ARN   family:revision or the revision's ARN
+#     A container secret whose valueFrom is rds-master-user-secret:<key>:: gets the ARN of the
+#     database's master user secret (RDS manages it, its ARN is random) in its place, read from the
+#     RDS instance DATABASE_INSTANCE (default: <family>-db).
 #   Optional: POLL_SECONDS (10), DEPLOY_TIMEOUT_SECONDS (900). The AWS CLI's own variables apply
 #   (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL, ...).
 #
@@ -26,6 +29,7 @@ shopt -s inherit_errexit # command substitutions stop at the first failure too
 export AWS_PAGER=""
 POLL_SECONDS="${POLL_SECONDS:-10}"
 DEPLOY_TIMEOUT_SECONDS="${DEPLOY_TIMEOUT_SECONDS:-900}"
+SECRET_PLACEHOLDER="rds-master-user-secret:"
 
 log() { echo "ecs-deploy: $*" >&2; }
 die() {
@@ -124,12 +128,33 @@ wait_for_rollout() {
   done
 }
 
-# Register TASK_DEFINITION_FILE with IMAGE in CONTAINER_NAME; print the new revision's ARN.
+# The ARN of the master user secret of the database named in TASK_DEFINITION_FILE, or "" when no
+# container secret refers to it.
+database_secret_arn() {
+  local instance arn
+  jq -e --arg prefix "$SECRET_PLACEHOLDER" \
+    'any(.containerDefinitions[].secrets[]?; .valueFrom | startswith($prefix))' \
+    "$TASK_DEFINITION_FILE" >/dev/null || return 0
+  instance="${DATABASE_INSTANCE:-$(jq -r '.family' "$TASK_DEFINITION_FILE")-db}"
+  arn="$(aws rds describe-db-instances --db-instance-identifier "$instance" \
+    --query 'DBInstances[0].MasterUserSecret.SecretArn' --output text)"
+  [[ "$arn" == arn:* ]] \
+    || die "database $instance has no RDS-managed master user secret (got \"$arn\"): apply infra/ first"
+  echo "$arn"
+}
+
+# Register TASK_DEFINITION_FILE with IMAGE in CONTAINER_NAME (and the database secret's ARN in place
+# of its placeholder); print the new revision's ARN.
 register() {
-  local input="$work_dir/task-definition.json" arn
-  jq --arg name "$CONTAINER_NAME" --arg image "$IMAGE" '
+  local input="$work_dir/task-definition.json" arn secret
+  secret="$(database_secret_arn)"
+  jq --arg name "$CONTAINER_NAME" --arg image "$IMAGE" --arg prefix "$SECRET_PLACEHOLDER" --arg secret "$secret" '
     if any(.containerDefinitions[]; .name == $name) then
-      .containerDefinitions |= map(if .name == $name then .image = $image else . end)
+      .containerDefinitions |= map(
+        (if .name == $name then .image = $image else . end)
+        | if has("secrets") then .secrets |= map(
+            if (.valueFrom | startswith($prefix)) then .valueFrom = "\($secret):\(.valueFrom | ltrimstr($prefix))"
+            else . end) else . end)
     else error("no container named \($name) in the task definition") end' \
     "$TASK_DEFINITION_FILE" >"$input"
   arn="$(aws ecs register-task-definition --cli-input-json "file://$input" \

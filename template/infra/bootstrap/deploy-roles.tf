@@ -9,55 +9,10 @@ data "aws_iam_policy_document" "deploy_network_compute" {
   statement {
     sid = "Unscopable"
     actions = concat(local.ec2_read_actions, local.unscopable_reads, [
-      "ecs:DeregisterTaskDefinition",
       "ecs:ListTaskDefinitions",
       "rds:DescribeOrderableDBInstanceOptions",
-      "secretsmanager:GetRandomPassword",
     ])
     resources = ["*"]
-  }
-
-  statement {
-    sid = "Network"
-    actions = [
-      "ec2:AllocateAddress",
-      "ec2:AssociateRouteTable",
-      "ec2:AttachInternetGateway",
-      "ec2:AuthorizeSecurityGroupEgress",
-      "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:CreateFlowLogs",
-      "ec2:CreateInternetGateway",
-      "ec2:CreateNatGateway",
-      "ec2:CreateRoute",
-      "ec2:CreateRouteTable",
-      "ec2:CreateSecurityGroup",
-      "ec2:CreateSubnet",
-      "ec2:CreateTags",
-      "ec2:CreateVpc",
-      "ec2:DeleteFlowLogs",
-      "ec2:DeleteInternetGateway",
-      "ec2:DeleteNatGateway",
-      "ec2:DeleteRoute",
-      "ec2:DeleteRouteTable",
-      "ec2:DeleteSecurityGroup",
-      "ec2:DeleteSubnet",
-      "ec2:DeleteTags",
-      "ec2:DeleteVpc",
-      "ec2:DescribeVpcAttribute",
-      "ec2:DetachInternetGateway",
-      "ec2:DisassociateAddress",
-      "ec2:DisassociateRouteTable",
-      "ec2:ModifySubnetAttribute",
-      "ec2:ModifyVpcAttribute",
-      "ec2:ReleaseAddress",
-      "ec2:ReplaceRoute",
-      "ec2:ReplaceRouteTableAssociation",
-      "ec2:RevokeSecurityGroupEgress",
-      "ec2:RevokeSecurityGroupIngress",
-      "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
-      "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
-    ]
-    resources = ["${local.arn.ec2}:*"]
   }
 
   statement {
@@ -163,27 +118,201 @@ data "aws_iam_policy_document" "deploy_network_compute" {
   }
 }
 
+data "aws_iam_policy_document" "deploy_network" {
+  for_each = toset(var.environments)
+
+  # EC2 names everything by generated IDs: this environment's network is recognised by the tags
+  # every resource gets (default_tags), which it is created with and can never change (guardrails).
+  statement {
+    sid = "Network"
+    actions = [
+      "ec2:AllocateAddress",
+      "ec2:AssociateRouteTable",
+      "ec2:AttachInternetGateway",
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:CreateFlowLogs",
+      "ec2:CreateInternetGateway",
+      "ec2:CreateNatGateway",
+      "ec2:CreateRoute",
+      "ec2:CreateRouteTable",
+      "ec2:CreateSecurityGroup",
+      "ec2:CreateSubnet",
+      "ec2:CreateTags",
+      "ec2:CreateVpc",
+      "ec2:DeleteFlowLogs",
+      "ec2:DeleteInternetGateway",
+      "ec2:DeleteNatGateway",
+      "ec2:DeleteRoute",
+      "ec2:DeleteRouteTable",
+      "ec2:DeleteSecurityGroup",
+      "ec2:DeleteSubnet",
+      "ec2:DeleteTags",
+      "ec2:DeleteVpc",
+      "ec2:DescribeVpcAttribute",
+      "ec2:DetachInternetGateway",
+      "ec2:DisassociateAddress",
+      "ec2:DisassociateRouteTable",
+      "ec2:ModifySubnetAttribute",
+      "ec2:ModifyVpcAttribute",
+      "ec2:ReleaseAddress",
+      "ec2:ReplaceRoute",
+      "ec2:ReplaceRouteTableAssociation",
+      "ec2:RevokeSecurityGroupEgress",
+      "ec2:RevokeSecurityGroupIngress",
+      "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+      "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+    ]
+    resources = ["${local.arn.ec2}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  # The resources a create action makes, tagged for this environment in the same request.
+  statement {
+    sid = "CreateNetwork"
+    actions = [
+      "ec2:AllocateAddress",
+      "ec2:AuthorizeSecurityGroupEgress",
+      "ec2:AuthorizeSecurityGroupIngress",
+      "ec2:CreateFlowLogs",
+      "ec2:CreateInternetGateway",
+      "ec2:CreateNatGateway",
+      "ec2:CreateRouteTable",
+      "ec2:CreateSecurityGroup",
+      "ec2:CreateSubnet",
+      "ec2:CreateVpc",
+    ]
+    resources = [
+      "${local.arn.ec2}:elastic-ip/*",
+      "${local.arn.ec2}:internet-gateway/*",
+      "${local.arn.ec2}:natgateway/*",
+      "${local.arn.ec2}:route-table/*",
+      "${local.arn.ec2}:security-group/*",
+      "${local.arn.ec2}:security-group-rule/*",
+      "${local.arn.ec2}:subnet/*",
+      "${local.arn.ec2}:vpc/*",
+      "${local.arn.ec2}:vpc-flow-log/*",
+    ]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  statement {
+    sid       = "TagOnCreate"
+    actions   = ["ec2:CreateTags"]
+    resources = ["${local.arn.ec2}:*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "ec2:CreateAction"
+      values   = local.ec2_create_actions
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [each.key]
+    }
+  }
+
+  # The VPC's default security group is created by EC2 without tags; Terraform adopts it by tagging
+  # it (then revokes its rules as the tagged group's owner).
+  statement {
+    sid       = "AdoptDefaultSecurityGroup"
+    actions   = ["ec2:CreateTags"]
+    resources = ["${local.arn.ec2}:security-group/*"]
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/environment"
+      values   = ["true"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/project"
+      values   = [var.project_name]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/environment"
+      values   = [each.key]
+    }
+  }
+}
+
 data "aws_iam_policy_document" "deploy_iam_data" {
   for_each = toset(var.environments)
 
   statement {
-    sid = "Roles"
+    sid = "ReadRoles"
     actions = [
-      "iam:CreateRole",
-      "iam:DeleteRole",
-      "iam:DeleteRolePolicy",
       "iam:GetRole",
       "iam:GetRolePolicy",
       "iam:ListAttachedRolePolicies",
       "iam:ListInstanceProfilesForRole",
       "iam:ListRolePolicies",
+    ]
+    resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-*"]
+  }
+
+  # Every role this role creates or changes carries the environment's boundary (boundary.tf), so no
+  # policy it writes reaches beyond that ceiling; the guardrails policy keeps the boundary on. For
+  # PutRolePermissionsBoundary the key is the boundary being put: kits before 0.3.0 created these
+  # roles without one, and their first apply puts it on.
+  statement {
+    sid = "RolesUnderBoundary"
+    actions = [
+      "iam:CreateRole",
+      "iam:DeleteRole",
+      "iam:DeleteRolePolicy",
+      "iam:PutRolePermissionsBoundary",
       "iam:PutRolePolicy",
-      "iam:TagRole",
-      "iam:UntagRole",
       "iam:UpdateAssumeRolePolicy",
       "iam:UpdateRole",
       "iam:UpdateRoleDescription",
     ]
+    resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arns[each.key]]
+    }
+  }
+
+  # No policy of the kit is conditioned on role tags.
+  statement {
+    sid       = "TagRoles"
+    actions   = ["iam:TagRole", "iam:UntagRole"]
     resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-*"]
   }
 
@@ -199,14 +328,6 @@ data "aws_iam_policy_document" "deploy_iam_data" {
       variable = "iam:PolicyARN"
       values   = ["arn:${local.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
     }
-  }
-
-  # The role matches <project>-<env>-* itself: it must not be able to widen its own permissions.
-  statement {
-    sid       = "NotItself"
-    effect    = "Deny"
-    actions   = ["iam:*"]
-    resources = ["${local.arn.iam}:role/${var.project_name}-${each.key}-github-deploy"]
   }
 
   statement {
@@ -258,7 +379,8 @@ data "aws_iam_policy_document" "deploy_iam_data" {
   }
 
   # Key IDs are random: this environment's key is recognised by the tags every resource gets
-  # (default_tags), from its creation on. Tagging on create needs kms:TagResource on every key.
+  # (default_tags), from its creation on. Tagging on create needs kms:TagResource on every key; the
+  # guardrails deny it on any existing key of another environment, or of none (the state key).
   statement {
     sid       = "CreateEnvironmentKey"
     actions   = ["kms:CreateKey", "kms:TagResource"]
@@ -358,6 +480,39 @@ data "aws_iam_policy_document" "deploy_iam_data" {
       "${local.arn.rds}:snapshot:${var.project_name}-${each.key}-*",
       "${local.arn.rds}:subgrp:${var.project_name}-${each.key}-*",
     ]
+  }
+
+  # RDS creates, rotates and deletes the master user secret with the caller's permissions; the
+  # secret's name is random, its tag (set by RDS, which no one else may set: aws: prefix) names the
+  # instance. No GetSecretValue: the pipeline never reads the password.
+  statement {
+    sid       = "CreateDatabaseSecret"
+    actions   = ["secretsmanager:CreateSecret", "secretsmanager:TagResource"]
+    resources = ["${local.secretsmanager_arn}:secret:rds!db-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/aws:rds:primaryDBInstanceArn"
+      values   = ["${local.arn.rds}:db:${var.project_name}-${each.key}-db"]
+    }
+  }
+
+  statement {
+    sid = "DatabaseSecret"
+    actions = [
+      "secretsmanager:DeleteSecret",
+      "secretsmanager:DescribeSecret",
+      "secretsmanager:RotateSecret",
+      "secretsmanager:TagResource",
+      "secretsmanager:UpdateSecret",
+    ]
+    resources = ["${local.secretsmanager_arn}:secret:rds!db-*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/aws:rds:primaryDBInstanceArn"
+      values   = ["${local.arn.rds}:db:${var.project_name}-${each.key}-db"]
+    }
   }
 
   statement {
@@ -483,16 +638,9 @@ data "aws_iam_policy_document" "deploy_operations" {
     resources = ["${local.arn.sns}:${var.project_name}-${each.key}-alarms"]
   }
 
-  # SNS defines no resource for these: they act on a subscription, named by its ARN in the request.
-  dynamic "statement" {
-    for_each = var.alarm_email_subscription ? [1] : []
-
-    content {
-      sid       = "AlarmSubscription"
-      actions   = ["sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe"]
-      resources = ["*"]
-    }
-  }
+  # SNS defines no resource for SetSubscriptionAttributes and Unsubscribe, so that granting them
+  # would reach every environment's subscriptions: changing or removing the alarm email is an
+  # administrator's apply. Subscribing is on the topic (above), reading is unscopable_reads.
 
   dynamic "statement" {
     for_each = contains(keys(var.domains), each.key) ? [var.domains[each.key]] : []
@@ -596,6 +744,131 @@ data "aws_iam_policy_document" "deploy_operations" {
   }
 }
 
+locals {
+  # The EC2 actions Terraform creates the network with, each tagging what it creates.
+  ec2_create_actions = [
+    "AllocateAddress",
+    "AuthorizeSecurityGroupEgress",
+    "AuthorizeSecurityGroupIngress",
+    "CreateFlowLogs",
+    "CreateInternetGateway",
+    "CreateNatGateway",
+    "CreateRouteTable",
+    "CreateSecurityGroup",
+    "CreateSubnet",
+    "CreateVpc",
+  ]
+
+  # The tags that say whose a resource is: the policies above recognise resources with random IDs
+  # by them.
+  ownership_tags = ["project", "environment"]
+  tagging_actions = [
+    "acm:AddTagsToCertificate",
+    "acm:RemoveTagsFromCertificate",
+    "application-autoscaling:TagResource",
+    "application-autoscaling:UntagResource",
+    "ec2:CreateTags",
+    "ec2:DeleteTags",
+    "kms:TagResource",
+    "kms:UntagResource",
+  ]
+}
+
+# What no allow above may ever grant, whatever it says: one place to read the deploy roles' limits.
+data "aws_iam_policy_document" "deploy_guardrails" {
+  for_each = toset(var.environments)
+
+  # The pipeline's own roles: no deploy role widens itself or another pipeline role.
+  statement {
+    sid     = "NotThePipelineRoles"
+    effect  = "Deny"
+    actions = ["iam:*"]
+    resources = [
+      "${local.arn.iam}:role/${var.project_name}-github-*",
+      "${local.arn.iam}:role/${var.project_name}-*-github-deploy",
+    ]
+  }
+
+  # The boundaries, and every other customer managed policy, are the administrator's.
+  statement {
+    sid    = "NoPolicyWrites"
+    effect = "Deny"
+    actions = [
+      "iam:CreatePolicy",
+      "iam:CreatePolicyVersion",
+      "iam:DeletePolicy",
+      "iam:DeletePolicyVersion",
+      "iam:SetDefaultPolicyVersion",
+      "iam:TagPolicy",
+      "iam:UntagPolicy",
+    ]
+    resources = ["*"]
+  }
+
+  # No role loses its boundary, gets another one or gets a managed policy attached.
+  statement {
+    sid       = "KeepBoundaries"
+    effect    = "Deny"
+    actions   = ["iam:AttachRolePolicy", "iam:DeleteRolePermissionsBoundary"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "OnlyThisBoundary"
+    effect    = "Deny"
+    actions   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary"]
+    resources = ["*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [local.boundary_arns[each.key]]
+    }
+  }
+
+  # An existing resource keeps the environment it was created in: no tagging into or out of one.
+  # (Resources created in the same request have no tags yet, so this does not apply to them.)
+  statement {
+    sid       = "NoRetagging"
+    effect    = "Deny"
+    actions   = local.tagging_actions
+    resources = ["*"]
+
+    condition {
+      test     = "ForAnyValue:StringEquals"
+      variable = "aws:TagKeys"
+      values   = local.ownership_tags
+    }
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/project"
+      values   = ["false"]
+    }
+  }
+
+  # Another environment's tagged resources (and the bootstrap's state key, which has no
+  # environment) are out of reach, whatever the allows' request-tag conditions would let through.
+  statement {
+    sid       = "NotOtherEnvironments"
+    effect    = "Deny"
+    actions   = concat(local.tagging_actions, ["application-autoscaling:RegisterScalableTarget"])
+    resources = ["*"]
+
+    condition {
+      test     = "StringNotEquals"
+      variable = "aws:ResourceTag/environment"
+      values   = [each.key]
+    }
+
+    condition {
+      test     = "Null"
+      variable = "aws:ResourceTag/project"
+      values   = ["false"]
+    }
+  }
+}
+
 resource "aws_iam_role" "deploy" {
   for_each = toset(var.environments)
 
@@ -607,13 +880,21 @@ resource "aws_iam_role" "deploy" {
   depends_on = [aws_iam_openid_connect_provider.github, data.aws_iam_openid_connect_provider.github]
 }
 
-# Three managed policies: the permissions are larger than a role's 10,240-character inline quota
-# and than the 6,144 characters of one managed policy.
+# Managed policies: the permissions are larger than a role's 10,240-character inline quota and than
+# the 6,144 characters of one managed policy. The denies are in another one (guardrails, above).
+resource "aws_iam_policy" "deploy_network" {
+  for_each = toset(var.environments)
+
+  name        = "${var.project_name}-${each.key}-github-deploy-network"
+  description = "VPC, subnets, gateways, routes and security groups of ${var.project_name} ${each.key}, recognised by their tags"
+  policy      = data.aws_iam_policy_document.deploy_network[each.key].json
+}
+
 resource "aws_iam_policy" "deploy_network_compute" {
   for_each = toset(var.environments)
 
   name        = "${var.project_name}-${each.key}-github-deploy-network-compute"
-  description = "VPC, load balancer, ECS and log groups of ${var.project_name} ${each.key}, for terraform apply and ECS deploys"
+  description = "Load balancer, ECS and log groups of ${var.project_name} ${each.key}, for terraform apply and ECS deploys"
   policy      = data.aws_iam_policy_document.deploy_network_compute[each.key].json
 }
 
@@ -633,6 +914,13 @@ resource "aws_iam_policy" "deploy_iam_data" {
   policy      = data.aws_iam_policy_document.deploy_iam_data[each.key].json
 }
 
+resource "aws_iam_role_policy_attachment" "deploy_network" {
+  for_each = toset(var.environments)
+
+  role       = aws_iam_role.deploy[each.key].name
+  policy_arn = aws_iam_policy.deploy_network[each.key].arn
+}
+
 resource "aws_iam_role_policy_attachment" "deploy_network_compute" {
   for_each = toset(var.environments)
 
@@ -645,6 +933,21 @@ resource "aws_iam_role_policy_attachment" "deploy_operations" {
 
   role       = aws_iam_role.deploy[each.key].name
   policy_arn = aws_iam_policy.deploy_operations[each.key].arn
+}
+
+resource "aws_iam_policy" "deploy_guardrails" {
+  for_each = toset(var.environments)
+
+  name        = "${var.project_name}-${each.key}-github-deploy-guardrails"
+  description = "What the ${var.project_name} ${each.key} deploy role may never do: widen a pipeline role, drop or change a boundary, retag another environment's resources"
+  policy      = data.aws_iam_policy_document.deploy_guardrails[each.key].json
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_guardrails" {
+  for_each = toset(var.environments)
+
+  role       = aws_iam_role.deploy[each.key].name
+  policy_arn = aws_iam_policy.deploy_guardrails[each.key].arn
 }
 
 resource "aws_iam_role_policy_attachment" "deploy_iam_data" {

@@ -27,3 +27,8 @@ output "deploy_role_arns" {
   description = "Role that applies and deploys, by environment."
   value       = { for env, role in aws_iam_role.deploy : env => role.arn }
 }
+
+output "boundary_policy_arns" {
+  description = "Permissions boundary every role a deploy role creates carries, by environment."
+  value       = { for env, policy in aws_iam_policy.boundary : env => policy.arn }
+}

@@ -2,14 +2,21 @@
 # Plan role: read-only, for `terraform plan -lock=false` on pull requests and main
 ################################################################################
 
+# A pull request can assume this role, and a plan can run code: it reads the state and every
+# setting, never a secret. The database password is RDS's secret in Secrets Manager, out of the
+# state and out of reach; the database's other parameters are SecureStrings too, so the role may
+# decrypt exactly those through SSM.
+locals {
+  plan_readable_parameters = [
+    for key in ["host", "port", "name", "username", "url"] : "${local.arn.ssm}:parameter/${var.project_name}/*/database/${key}"
+  ]
+}
+
 data "aws_iam_policy_document" "plan" {
   # Reads that IAM cannot scope to a resource.
   statement {
-    sid = "ReadUnscopable"
-    actions = concat(local.ec2_read_actions, local.unscopable_reads, [
-      # Terraform opens the ephemeral password resource during plan too; nothing is stored.
-      "secretsmanager:GetRandomPassword",
-    ])
+    sid       = "ReadUnscopable"
+    actions   = concat(local.ec2_read_actions, local.unscopable_reads)
     resources = ["*"]
   }
 
@@ -56,9 +63,15 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
-    sid       = "ReadParameters"
-    actions   = ["ssm:GetParameter", "ssm:GetParameters", "ssm:ListTagsForResource"]
+    sid       = "ReadParameterTags"
+    actions   = ["ssm:ListTagsForResource"]
     resources = ["${local.arn.ssm}:parameter/${var.project_name}/*"]
+  }
+
+  statement {
+    sid       = "ReadSettingParameters"
+    actions   = ["ssm:GetParameter", "ssm:GetParameters"]
+    resources = local.plan_readable_parameters
   }
 
   # Key IDs are random: the environment keys are recognised by the project tag every resource gets.
@@ -74,9 +87,10 @@ data "aws_iam_policy_document" "plan" {
     }
   }
 
-  # Refreshing an SSM SecureString reads its value.
+  # Refreshing an SSM SecureString reads its value: only the settings' (SSM names the parameter in
+  # the encryption context).
   statement {
-    sid       = "DecryptParametersThroughSsm"
+    sid       = "DecryptSettingsThroughSsm"
     actions   = ["kms:Decrypt"]
     resources = ["${local.arn.kms}:key/*"]
 
@@ -91,6 +105,20 @@ data "aws_iam_policy_document" "plan" {
       variable = "kms:ViaService"
       values   = ["ssm.${local.region}.amazonaws.com"]
     }
+
+    condition {
+      test     = "StringLike"
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+      values   = local.plan_readable_parameters
+    }
+  }
+
+  # Belt and braces: whatever is added above, no secret value.
+  statement {
+    sid       = "NoSecretValues"
+    effect    = "Deny"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["*"]
   }
 
   statement {

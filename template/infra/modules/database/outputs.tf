@@ -24,6 +24,11 @@ output "security_group_id" {
 }
 
 output "ssm_parameter_arns" {
-  description = "ARNs of the SSM parameters by key (host, port, name, username, url, password)."
-  value       = merge({ for k, p in aws_ssm_parameter.this : k => p.arn }, { password = aws_ssm_parameter.password.arn })
+  description = "ARNs of the SSM parameters by key (host, port, name, username, url)."
+  value       = { for k, p in aws_ssm_parameter.this : k => p.arn }
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the Secrets Manager secret RDS keeps the master user's credentials in (JSON keys username and password)."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
 }

@@ -62,12 +62,6 @@ variable "username" {
   }
 }
 
-variable "password_version" {
-  description = "Change (e.g. increment) to generate and write a new master password."
-  type        = number
-  default     = 1
-}
-
 variable "vpc_id" {
   description = "ID of the VPC."
   type        = string

@@ -11,9 +11,19 @@ locals {
   # first revision from it, CI every later one.
   task_definition = jsondecode(file(var.task_definition_file))
   container       = one([for c in local.task_definition.containerDefinitions : c if c.name == var.container_name])
+  # The database's master user secret has a random ARN: the task-definition JSON names it
+  # rds-master-user-secret:<json key>::, and the secret's ARN takes its place here and in
+  # .github/scripts/ecs-deploy.sh.
+  secret_placeholder = "rds-master-user-secret:"
   container_definitions = [
-    for c in local.task_definition.containerDefinitions :
-    c.name == var.container_name ? merge(c, { image = var.image }) : c
+    for c in local.task_definition.containerDefinitions : merge(
+      c,
+      { for k, v in { image = var.image } : k => v if c.name == var.container_name },
+      { for k, v in { secrets = try(c.secrets, []) } : k => [
+        for s in v : startswith(s.valueFrom, local.secret_placeholder) && var.database_secret_arn != null
+        ? merge(s, { valueFrom = "${var.database_secret_arn}:${trimprefix(s.valueFrom, local.secret_placeholder)}" }) : s
+      ] if can(c.secrets) },
+    )
   ]
 
   service_name        = "${var.name}-service"
@@ -58,9 +68,10 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 }
 
 resource "aws_iam_role" "execution" {
-  name               = local.execution_role_name
-  description        = "Lets ECS pull the image, write logs and read the task's SSM parameters"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = local.execution_role_name
+  description          = "Lets ECS pull the image, write logs and read the task's SSM parameters"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -96,6 +107,16 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
   }
+
+  dynamic "statement" {
+    for_each = var.database_secret_arn != null ? [var.database_secret_arn] : []
+
+    content {
+      sid       = "ReadDatabaseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "execution" {
@@ -106,9 +127,10 @@ resource "aws_iam_role_policy" "execution" {
 
 # The application's own AWS permissions go here; it has none yet, apart from ECS Exec when it is on.
 resource "aws_iam_role" "task" {
-  name               = local.task_role_name
-  description        = "Role the ${var.container_name} container runs as"
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  name                 = local.task_role_name
+  description          = "Role the ${var.container_name} container runs as"
+  assume_role_policy   = data.aws_iam_policy_document.ecs_tasks_assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -187,6 +209,10 @@ resource "aws_ecs_task_definition" "this" {
   }
 
   tags = var.tags
+
+  # Replacing or destroying it leaves the revision registered (ECS keeps it, INACTIVE or not): the
+  # deploy roles have no ecs:DeregisterTaskDefinition, which IAM cannot scope to a family.
+  skip_destroy = true
 
   lifecycle {
     # CI registers every later revision from the same JSON; this first one only has to exist.

@@ -196,3 +196,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the roles this module creates: the environment's <project>-<environment>-boundary, made by the bootstrap root. The deploy roles may only create and change roles that carry it."
+  type        = string
+  default     = null
+}
+
+variable "database_secret_arn" {
+  description = "ARN of the database's master user secret (RDS manages it in Secrets Manager), null without a database. The execution role may read this secret only; a container secret whose valueFrom starts with \"rds-master-user-secret:\" gets it in its place (<arn>:password:: and so on)."
+  type        = string
+  default     = null
+}

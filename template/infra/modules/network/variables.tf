@@ -36,3 +36,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of the roles this module creates: the environment's <project>-<environment>-boundary, made by the bootstrap root. The deploy roles may only create and change roles that carry it."
+  type        = string
+  default     = null
+}
