@@ -110,6 +110,7 @@ REJECTED = [
     ("environments", [{"name": "dev"}, {"name": "prod", "fargate_spot_percent": 50}]),
     ("environments", []),
     ("github_owner_id", -1),
+    ("github_repository_id", 2**53),
     ("github_repository_id", 812345678),  # without github_owner_id
     ("deploy_branch", "release/*"),
     ("deploy_branch", "feature..x"),
