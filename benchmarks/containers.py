@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def timed(label: str, args: list[str], env: dict[str, str]) -> float:
     summary = [line for line in result.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
     print(f"{label:<12} {elapsed:7.1f} s  exit {result.returncode}  {summary[-1] if summary else ''}")
     if result.returncode != 0:
-        print(result.stdout[-3000:], result.stderr[-3000:], sep="\n", file=sys.stderr)
+        log = Path(tempfile.gettempdir()) / f"benchmark-containers-{label.replace(' ', '-')}.log"
+        log.write_text(result.stdout + result.stderr)
+        print(f"{label}: failed; its output is in {log}", file=sys.stderr)
     return elapsed
 
 

@@ -101,6 +101,15 @@ EOF
   esac
 }
 
+# Debian bookworm with the kind's packages, as a tar file. Man pages stay: openjdk's postinst
+# registers them as alternatives and fails without them.
+rootfs() {
+  local kind="$1" dir="$2"
+  mmdebstrap --quiet --variant=minbase --format=tar --include="${debs[$kind]}" \
+    --dpkgopt='path-exclude=/usr/share/doc/*' bookworm "$dir/$kind.tar.partial"
+  mv "$dir/$kind.tar.partial" "$dir/$kind.tar"
+}
+
 main() {
   [[ "$(id -u)" == 0 ]] || { log "run me as root"; exit 1; }
   install_packages
@@ -114,23 +123,26 @@ main() {
   mkdir -p "$dir"
   kinds="$(grep -v '^#' "$list" | awk 'NF {print $1}' | sort -u)"
 
-  # One image per kind, labelled with the key: anything older is rebuilt.
+  # One image per kind, tagged with the key: anything older is rebuilt. The root filesystems are
+  # built side by side (mostly downloads and dpkg waiting on the disk).
+  local missing=() pids=() pid
   for kind in $kinds; do
-    local image="localhost/fargate-gen-base-$kind:$key"
-    if podman image exists "$image"; then
-      continue
-    fi
+    podman image exists "localhost/fargate-gen-base-$kind:$key" && continue
+    missing+=("$kind")
     if [[ ! -s "$dir/$kind.tar" ]]; then
       log "building the $kind root filesystem (mmdebstrap ${debs[$kind]}); a few minutes"
-      mmdebstrap --quiet --variant=minbase --format=tar --include="${debs[$kind]}" \
-        --dpkgopt='path-exclude=/usr/share/doc/*' \
-        bookworm "$dir/$kind.tar.partial"
-      mv "$dir/$kind.tar.partial" "$dir/$kind.tar"
+      rootfs "$kind" "$dir" &
+      pids+=("$!")
     fi
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" || { log "mmdebstrap failed (see above)"; exit 1; }
+  done
+  for kind in "${missing[@]}"; do
     log "importing $kind"
     podman import --quiet "$dir/$kind.tar" "localhost/fargate-gen-rootfs-$kind" >/dev/null
     containerfile "$kind" | BUILDAH_FORMAT=docker podman build --quiet --network=none --pull=never \
-      --tag "$image" -f - "$context" >/dev/null
+      --tag "localhost/fargate-gen-base-$kind:$key" -f - "$context" >/dev/null
   done
 
   # Every name the Dockerfiles use points at its kind's stand-in.
