@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -147,6 +148,15 @@ def get(port: int, path: str, timeout: float = 10) -> tuple[int, str]:
             return int(response.status), response.read().decode()
     except urllib.error.HTTPError as error:
         return int(error.code), ""
+
+
+def listening(sock: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as client:
+        try:
+            client.connect(str(sock))
+        except OSError:
+            return False
+        return True
 
 
 def image_config(tag: str) -> dict[str, Any]:
@@ -362,19 +372,21 @@ def test_the_workflows_build_command_builds_through_the_docker_cli(image_for: Ca
         unavailable("the docker CLI is not on PATH")
     image = image_for(example)
     workdir = Path(tempfile.mkdtemp(prefix="fg-docker-"))  # short: a socket path has 108 bytes at most
-    sock = workdir / "podman.sock"
-    service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"], env=PODMAN_ENV,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sock, service_log = workdir / "podman.sock", workdir / "service.log"
+    with service_log.open("w") as log:
+        service = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{sock}"],
+                                   env=PODMAN_ENV, stdout=log, stderr=subprocess.STDOUT)
     tag = f"localhost/{unique_name(example + '-docker')}:{'0' * 40}"
     try:
         deadline = time.monotonic() + 30
-        while not sock.exists():
-            assert service.poll() is None and time.monotonic() < deadline, "podman service did not start"
+        while not listening(sock):
+            assert service.poll() is None and time.monotonic() < deadline, service_log.read_text()
             time.sleep(0.2)
         env = {**os.environ, "DOCKER_HOST": f"unix://{sock}", "IMAGE": tag, "PUSH": "false"}
         built = subprocess.run(["bash", ".github/scripts/build-image.sh"], cwd=image.kit, env=env,
                                capture_output=True, text=True, timeout=900, check=False)
-        assert built.returncode == 0, built.stderr[-3000:]
+        assert built.returncode == 0, (
+            f"{built.stderr[-3000:]}\n--- podman system service\n{service_log.read_text()[-3000:]}")
         assert built.stdout == "", "PUSH=false prints nothing on stdout"
         config = image_config(tag)
         assert config["User"] == "10001:10001"
