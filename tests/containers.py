@@ -182,9 +182,17 @@ def running(task_definition: dict[str, Any], image: str, *, prefix: str,
             environment: dict[str, str] | None = None) -> Iterator[Container]:
     """Start the image as the task definition says; remove the container and its volumes after."""
     name = unique_name(prefix)
-    port = free_port()
-    flags = run_flags(task_definition, name=name, host_port=port, tmp=tmp, environment=environment)
-    podman("run", "--detach", *flags, image)
+    for _attempt in range(3):
+        # Another worker may take the free port before podman binds it: then try another.
+        port = free_port()
+        flags = run_flags(task_definition, name=name, host_port=port, tmp=tmp, environment=environment)
+        started = podman("run", "--detach", *flags, image, check=False)
+        if started.returncode == 0 or "address already in use" not in started.stderr:
+            break
+        podman("rm", "--force", name, check=False)
+    if started.returncode != 0:
+        podman("rm", "--force", name, check=False)
+        raise AssertionError(f"podman run {name} exited {started.returncode}\n{started.stderr[-3000:]}")
     try:
         yield Container(name, port, task_definition)
     finally:
