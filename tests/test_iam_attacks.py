@@ -542,7 +542,7 @@ def attacks(n: Names, state_bucket: str) -> list[Request]:
     return table
 
 
-def needed(n: Names, state_bucket: str) -> list[Request]:
+def needed(n: Names, state_bucket: str, *, database: bool) -> list[Request]:
     """What the pipeline does in the environment: every request must be allowed."""
     p, e = n.project, n.env
     deploy, plan = f"{p}-{e}-github-deploy", f"{p}-github-plan"
@@ -654,27 +654,24 @@ def needed(n: Names, state_bucket: str) -> list[Request]:
             n.arn("ssm", f"parameter/{p}/{e}/database/host"),
         ),
         R(
-            "the execution role reads its database password",
-            execution,
-            "secretsmanager:GetSecretValue",
-            own_secret,
-            own_secret_tags,
-            policies={
-                "read": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": own_secret}
-                    ],
-                }
-            },
-        ),
-        R(
             "the execution role reads its parameters",
             execution,
             "ssm:GetParameters",
             n.arn("ssm", f"parameter/{p}/{e}/database/url"),
         ),
-    ]
+    ] + (
+        [
+            R(
+                "the execution role reads its database password",
+                execution,
+                "secretsmanager:GetSecretValue",
+                own_secret,
+                own_secret_tags,
+            )
+        ]
+        if database
+        else []
+    )
 
 
 def environments_of(applied: Applied) -> list[Names]:  # noqa: F811
@@ -701,7 +698,9 @@ def failures(applied: Applied, roles: dict[str, Role]) -> tuple[list[str], list[
         for request, decision in zip(table, judge(table, roles, applied.kit.account), strict=True):
             if decision == "Allowed":
                 allowed_attacks.append(f"[{names.env}] {request.why}: {request.action} on {request.resource}")
-        table = needed(names, state_bucket(applied))
+        execution = roles[f"{names.project}-{names.env}-ecs-execution"]
+        database = "secretsmanager:GetSecretValue" in json.dumps(execution.policies)
+        table = needed(names, state_bucket(applied), database=database)
         for request, decision in zip(table, judge(table, roles, applied.kit.account), strict=True):
             if decision != "Allowed":
                 denied_needs.append(

@@ -174,6 +174,8 @@ module "ecs_service" {
   permissions_boundary_arn = local.permissions_boundary_arn
   # Not one(module.database[*]...): checkov stops resolving module values after a module splat.
   database_secret_arn = var.enable_database ? module.database[0].master_user_secret_arn : null
+  # By name: known in every plan, before the instance and its secret exist.
+  database_instance_arn = var.enable_database ? "arn:${data.aws_partition.current.partition}:rds:${var.aws_region}:${var.aws_account_id}:db:${local.name}-db" : null
 }
 
 module "database" {

@@ -30,5 +30,6 @@ output "ssm_parameter_arns" {
 
 output "master_user_secret_arn" {
   description = "ARN of the Secrets Manager secret RDS keeps the master user's credentials in (JSON keys username and password)."
-  value       = aws_db_instance.this.master_user_secret[0].secret_arn
+  # Empty in the plan that hands an existing password over to RDS: known after that apply.
+  value = try(aws_db_instance.this.master_user_secret[0].secret_arn, null)
 }

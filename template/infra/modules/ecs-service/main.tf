@@ -108,13 +108,21 @@ data "aws_iam_policy_document" "execution" {
     resources = [var.kms_key_arn]
   }
 
+  # The secret's name is random: it is recognised by the tag RDS puts on it (no one else can set an
+  # aws: tag).
   dynamic "statement" {
-    for_each = var.database_secret_arn != null ? [var.database_secret_arn] : []
+    for_each = var.database_instance_arn != null ? [var.database_instance_arn] : []
 
     content {
       sid       = "ReadDatabaseSecret"
       actions   = ["secretsmanager:GetSecretValue"]
-      resources = [statement.value]
+      resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!db-*"]
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:ResourceTag/aws:rds:primaryDBInstanceArn"
+        values   = [statement.value]
+      }
     }
   }
 }

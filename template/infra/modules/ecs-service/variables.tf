@@ -204,7 +204,13 @@ variable "permissions_boundary_arn" {
 }
 
 variable "database_secret_arn" {
-  description = "ARN of the database's master user secret (RDS manages it in Secrets Manager), null without a database. The execution role may read this secret only; a container secret whose valueFrom starts with \"rds-master-user-secret:\" gets it in its place (<arn>:password:: and so on)."
+  description = "ARN of the database's master user secret (RDS manages it in Secrets Manager), null without a database: a container secret whose valueFrom starts with \"rds-master-user-secret:\" gets it in its place (<arn>:password:: and so on)."
+  type        = string
+  default     = null
+}
+
+variable "database_instance_arn" {
+  description = "ARN of the RDS instance whose master user secret the execution role may read (recognised by the tag RDS puts on it, so that the permission is known before the secret exists); null without a database."
   type        = string
   default     = null
 }
