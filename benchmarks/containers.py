@@ -7,8 +7,8 @@ Phases, each run as a subprocess and timed:
   tests cold   python -m pytest tests/test_containers.py with FARGATE_GEN_CONTAINER_NO_CACHE=1: every
                image layer is built afresh.
   tests warm   the same with podman's layer cache.
-Each pytest run uses -n WORKERS when pytest-xdist is installed (default 2, as on these 2 cores; 0 for
-none). Run as root: python benchmarks/containers.py [--cold-bases] [--workers N]
+Each pytest run uses -n WORKERS --dist loadgroup, as .ci/run does (default 4; 0 for no xdist), one
+worker per example. Run as root: python benchmarks/containers.py [--cold-bases] [--workers N]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def timed(label: str, args: list[str], env: dict[str, str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cold-bases", action="store_true", help="rebuild the stand-in base images too")
-    parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers (0: none)")
+    parser.add_argument("--workers", type=int, default=4, help="pytest-xdist workers (0: none)")
     options = parser.parse_args()
     env = {**os.environ, "FARGATE_GEN_REQUIRE_TOOLS": "1"}
     if options.cold_bases:
@@ -55,7 +55,7 @@ def main() -> int:
     timed("bases", ["bash", "tests/containers/setup.sh"], env)
     pytest = [sys.executable, "-m", "pytest", "tests/test_containers.py", "-q", "-p", "no:cacheprovider"]
     if options.workers:
-        pytest += ["-n", str(options.workers)]
+        pytest += ["-n", str(options.workers), "--dist", "loadgroup"]
     timed("tests cold", pytest, {**env, "FARGATE_GEN_CONTAINER_NO_CACHE": "1"})
     timed("tests warm", pytest, env)
     return 0

@@ -93,9 +93,21 @@ def build(context: Path, tag: str, timeout: float = 900) -> str:
     Returns the build's output. FARGATE_GEN_CONTAINER_NO_CACHE=1 builds every layer afresh
     (benchmarks/containers.py times a cold run with it)."""
     no_cache = ["--no-cache"] if os.environ.get("FARGATE_GEN_CONTAINER_NO_CACHE", "") not in ("", "0") else []
-    result = podman("build", "--network=none", "--pull=never", "--format=docker", *no_cache, "--tag", tag,
-                    str(context), timeout=timeout)
+    args = ["build", "--network=none", "--pull=never", "--format=docker", *no_cache, "--tag", tag,
+            str(context)]
+    for _attempt in range(2):
+        result = podman(*args, check=False, timeout=timeout)
+        if not storage_race(result.stdout + result.stderr):
+            break
+    if result.returncode != 0:
+        raise AssertionError(f"podman build {tag} exited {result.returncode}\n{result.stderr[-3000:]}")
     return result.stdout + result.stderr
+
+
+def storage_race(output: str) -> bool:
+    """Whether a build failed because another process removed a cached layer as the build looked it
+    up: podman 4.3's storage races when workers build and remove images at once. Worth one retry."""
+    return "layer not known" in output or "image not known" in output
 
 
 def _stand_in_secret(variable: str) -> str:
