@@ -136,7 +136,9 @@ database_secret_arn() {
     'any(.containerDefinitions[].secrets[]?; .valueFrom | startswith($prefix))' \
     "$TASK_DEFINITION_FILE" >/dev/null || return 0
   instance="${DATABASE_INSTANCE:-$(jq -r '.family' "$TASK_DEFINITION_FILE")-db}"
+  # AWS CLI v1's rds commands ignore AWS_ENDPOINT_URL (an emulator's, or a VPC endpoint's): pass it on.
   arn="$(aws rds describe-db-instances --db-instance-identifier "$instance" \
+    ${AWS_ENDPOINT_URL:+--endpoint-url "$AWS_ENDPOINT_URL"} \
     --query 'DBInstances[0].MasterUserSecret.SecretArn' --output text)"
   [[ "$arn" == arn:* ]] \
     || die "database $instance has no RDS-managed master user secret (got \"$arn\"): apply infra/ first"
