@@ -6,7 +6,7 @@ config. Everything else is private and may change.
 
 from __future__ import annotations
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from generator.config import load_config
 from generator.errors import ConfigError, FargateGenError, Finding
