@@ -41,8 +41,8 @@ from moto.rds.models import DBParameterGroup
 from moto.s3.models import FakeBucket
 from moto.server import ThreadedMotoServer
 
-from generator._terraform import cli_config
-from tests.helpers import load_yaml
+from generator._terraform import cli_config, find_mirror
+from tests.helpers import load_yaml, require_tool, unavailable
 
 LOOPBACK = "127.0.0.1"
 
@@ -692,6 +692,19 @@ def terraform_cli_config(mirror: Path, folder: Path) -> Path:
     path = folder / "terraform.rc"
     path.write_text(cli_config(mirror) + f'plugin_cache_dir = "{cache}"\n', encoding="utf-8")
     return path
+
+
+def offline_terraform(folder: Path, *tools: str) -> Path:
+    """``terraform_cli_config`` for this machine's provider mirror, after checking that ``terraform``
+    and ``tools`` are here (a skip with the reason, or a failure under FARGATE_GEN_REQUIRE_TOOLS)."""
+    for tool in ("terraform", *tools):
+        require_tool(tool)
+    mirror = find_mirror()
+    if mirror is None:
+        unavailable("no Terraform provider mirror found: set FARGATE_GEN_TF_MIRROR to a folder holding "
+                    "registry.terraform.io")
+    assert mirror is not None
+    return terraform_cli_config(mirror, folder)
 
 
 def terraform_env(

@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from generator._terraform import find_mirror
 from tests.emulator import (
     Emulator,
     JobRun,
@@ -32,12 +31,12 @@ from tests.emulator import (
     create_hosted_zones,
     empty_bucket,
     empty_repository,
+    offline_terraform,
     running_emulator,
     sh,
-    terraform_cli_config,
     terraform_env,
 )
-from tests.helpers import EXAMPLES, load_yaml, require_tool, unavailable
+from tests.helpers import EXAMPLES, load_yaml
 
 pytestmark = [pytest.mark.emulator, pytest.mark.slow]
 NAMES = [example.name for example in EXAMPLES]
@@ -59,16 +58,7 @@ def commit(label: str) -> str:
 @pytest.fixture(scope="module")
 def cli_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Terraform's CLI config for this machine's provider mirror, after checking every tool is here."""
-    for tool in ("terraform", "aws", "jq", "bash", "sha256sum"):
-        require_tool(tool)
-    mirror = find_mirror()
-    if mirror is None:
-        unavailable(
-            "no Terraform provider mirror found: "
-            "set FARGATE_GEN_TF_MIRROR to a folder holding registry.terraform.io"
-        )
-    assert mirror is not None
-    return terraform_cli_config(mirror, tmp_path_factory.mktemp("terraform"))
+    return offline_terraform(tmp_path_factory.mktemp("terraform"), "aws", "jq", "bash", "sha256sum")
 
 
 @pytest.fixture(params=NAMES)

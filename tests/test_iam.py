@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 
-from generator._terraform import find_mirror
-from tests.emulator import running_emulator, sh, terraform_cli_config, terraform_env
-from tests.helpers import EXAMPLES, load_yaml, require_tool, unavailable
+from tests.emulator import offline_terraform, running_emulator, sh, terraform_env
+from tests.helpers import EXAMPLES, load_yaml, unavailable
 from tests.iam_policies import (
     GITHUB_OIDC_HOST,
     SCOPED_BY_CONDITION,
@@ -227,12 +226,7 @@ class Applied:
 
 @pytest.fixture(scope="module")
 def cli_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_tool("terraform")
-    mirror = find_mirror()
-    if mirror is None:
-        unavailable("no Terraform provider mirror: set FARGATE_GEN_TF_MIRROR (see tests/test_kit.py)")
-    assert mirror is not None
-    return terraform_cli_config(mirror, tmp_path_factory.mktemp("terraform"))
+    return offline_terraform(tmp_path_factory.mktemp("terraform"))
 
 
 def apply_iam(root: Path, env: dict[str, str], args: list[str]) -> set[str]:

@@ -50,10 +50,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator._terraform import find_mirror
 from generator.render import new
-from tests.emulator import create_hosted_zones, running_emulator, sh, terraform_cli_config, terraform_env
-from tests.helpers import EXAMPLES, load_yaml, require_tool, unavailable
+from tests.emulator import create_hosted_zones, offline_terraform, running_emulator, sh, terraform_env
+from tests.helpers import EXAMPLES, load_yaml, require_tool
 
 HOST = "token.actions.githubusercontent.com"
 ACTION = "sts:AssumeRoleWithWebIdentity"
@@ -317,12 +316,7 @@ def violations(kit: Kit, trusts: dict[str, dict[str, Any]]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def cli_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    require_tool("terraform")
-    mirror = find_mirror()
-    if mirror is None:
-        unavailable("no Terraform provider mirror: set FARGATE_GEN_TF_MIRROR (see tests/test_kit.py)")
-    assert mirror is not None
-    return terraform_cli_config(mirror, tmp_path_factory.mktemp("terraform"))
+    return offline_terraform(tmp_path_factory.mktemp("terraform"))
 
 
 def render(name: str, rendered_examples: dict[str, Path], folder: Path) -> Path:

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from generator import __version__, _releases
-from generator._terraform import find_mirror
 from generator.render import new
-from tests.emulator import running_emulator, sh, state_resources, terraform_cli_config, terraform_env
-from tests.helpers import ROOT, load_yaml, require_tool, unavailable
+from tests.emulator import offline_terraform, running_emulator, sh, state_resources, terraform_env
+from tests.helpers import ROOT, load_yaml
 from tests.test_update import commit_all, git, invoke
 from tests.test_update_release import offline  # noqa: F401  (a fixture)
 
@@ -46,13 +45,7 @@ POLICY_TYPES = {"aws_iam_policy", "aws_iam_role_policy", "aws_iam_role_policy_at
 
 @pytest.fixture(scope="module")
 def cli_config_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    for tool in ("terraform", "git"):
-        require_tool(tool)
-    mirror = find_mirror()
-    if mirror is None:
-        unavailable("a Terraform provider mirror (set FARGATE_GEN_TF_MIRROR) to init offline")
-    assert mirror is not None
-    return terraform_cli_config(mirror, tmp_path_factory.mktemp("terraform"))
+    return offline_terraform(tmp_path_factory.mktemp("terraform"), "git")
 
 
 @pytest.fixture
