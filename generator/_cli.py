@@ -113,8 +113,19 @@ Exit codes:
     "--tf-mirror", metavar="DIR", envvar="FARGATE_GEN_TF_MIRROR",
     help="Terraform provider mirror (the folder holding registry.terraform.io); env FARGATE_GEN_TF_MIRROR.",
 )
+@click.option(
+    "--build", is_flag=True,
+    help="With --kit: also build the image (podman, else docker) and run it as the production task "
+    "definition says: it stays up, its health check passes, the health path answers 200, it stops "
+    "on SIGTERM.",
+)
+@click.option(
+    "--engine", type=click.Choice(["podman", "docker"]), default=None,
+    help="Container engine for --build (default: podman if on PATH, else docker).",
+)
 def validate(
-    paths: tuple[Path, ...], kit: bool, strict: bool, output_format: str, timings: bool, tf_mirror: str | None
+    paths: tuple[Path, ...], kit: bool, strict: bool, output_format: str, timings: bool,
+    tf_mirror: str | None, build: bool, engine: str | None,
 ) -> None:
     """Check config files (default ./fargate-gen.yml), or with --kit a rendered repository.
 
@@ -122,17 +133,30 @@ def validate(
     as its owner has it: the config against the schema, the task definition against the ECS API model
     and Fargate's rules, the workflows with check-jsonschema, zizmor and actionlint, the Dockerfile with
     hadolint, Terraform with fmt/init/validate, everything with checkov, and the facts that must agree
-    across files (port, health path, names, region, account, image repository).
+    across files (port, health path, names, region, account, image repository). --build also builds
+    the image with the app's real base images and runs it with .aws/task-definition.json's settings
+    (secrets get stand-in values); FARGATE_GEN_BUILD_OFFLINE=1 builds with --pull=never --network=none.
     """
     from generator import checks
     from generator.config import CONFIG_FILENAME
     from generator.reporting import render
 
     targets = list(paths) or [Path(".")]
+    if (build or engine) and not kit:
+        raise click.UsageError("--build and --engine check a kit: add --kit")
     if kit:
         if len(targets) != 1 or not targets[0].is_dir():
             raise click.BadParameter("--kit takes one repository directory", param_hint="PATH")
-        report = checks.validate_kit(targets[0], mirror=tf_mirror)
+        chosen = None
+        if build:
+            from generator.checks.container import find_engine
+
+            try:
+                chosen = find_engine(engine)
+            except FargateGenError as error:
+                _fail(error)
+                return
+        report = checks.validate_kit(targets[0], mirror=tf_mirror, engine=chosen)
     else:
         report = checks.validate_configs([t / CONFIG_FILENAME if t.is_dir() else t for t in targets])
     sys.exit(render(report, output_format=output_format, timings=timings, strict=strict, grouped=kit))

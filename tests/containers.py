@@ -1,5 +1,6 @@
 """The container harness: podman as tests/containers/setup.sh configures it, the stand-in base
-images, and the one translation of an ECS task definition into `podman run` flags.
+images, and containers started with the one translation of an ECS task definition into run flags
+(generator.checks.container.run_flags, which `fargate-gen validate --kit --build` uses too).
 
 Every test that builds an image or starts a container goes through this module, so a container
 runs here the way the task definition says it runs on Fargate, and nowhere differently.
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from generator.checks.container import run_flags
 from tests.helpers import ROOT, unavailable
 
 SETUP = ROOT / "tests" / "containers" / "setup.sh"
@@ -27,13 +29,6 @@ SETUP_HINT = f"run `bash {SETUP.relative_to(ROOT)}` as root"
 
 # The OCI image format drops HEALTHCHECK; podman build reads this too.
 PODMAN_ENV = {**os.environ, "BUILDAH_FORMAT": "docker"}
-
-# Container definition keys the translation knows. Any other key changes how the container runs on
-# ECS, so a task definition carrying one fails here until run_flags translates it too.
-_TRANSLATED = {"user", "readonlyRootFilesystem", "mountPoints", "linuxParameters", "stopTimeout", "cpu",
-               "memory", "memoryReservation", "environment", "secrets", "portMappings", "healthCheck",
-               "privileged"}
-_NOT_RUNTIME = {"name", "image", "essential", "logConfiguration"}
 
 
 def base_images() -> dict[str, str]:
@@ -108,84 +103,6 @@ def storage_race(output: str) -> bool:
     """Whether a build failed because another process removed a cached layer as the build looked it
     up: podman 4.3's storage races when workers build and remove images at once. Worth one retry."""
     return "layer not known" in output or "image not known" in output
-
-
-def _stand_in_secret(variable: str) -> str:
-    return f"stand-in-{variable.lower().replace('_', '-')}"
-
-
-def run_flags(task_definition: dict[str, Any], *, name: str, host_port: int,
-              tmp: Literal["volume", "tmpfs"] = "volume",
-              environment: dict[str, str] | None = None) -> list[str]:
-    """`podman run` flags that run the task definition's (only) container as Fargate would.
-
-    - user, read-only root filesystem (only the mounted volumes writable, so no podman tmpfs on /tmp
-      or /run), the init process, stopTimeout (SIGTERM, then SIGKILL), CPU and memory (no swap:
-      Fargate has none);
-    - the environment, with each secret set to a stand-in value (ECS reads it from SSM);
-    - the container port published on 127.0.0.1:host_port;
-    - the task definition's health check, which on ECS replaces the image's HEALTHCHECK;
-    - task volumes without a host (Fargate's ephemeral storage): `tmp="volume"` mounts a new named
-      volume, which podman fills from the image's path the way ECS does for a VOLUME in the image;
-      `tmp="tmpfs"` mounts a tmpfs instead.
-    `environment` adds or replaces variables (for what a test switches in the app). Raises
-    ValueError for a container setting the translation does not know.
-    """
-    [container] = task_definition["containerDefinitions"]
-    unknown = set(container) - _TRANSLATED - _NOT_RUNTIME
-    if unknown:
-        raise ValueError(f"run_flags does not translate {sorted(unknown)} yet")
-    if container.get("privileged"):
-        raise ValueError("a privileged container is not what the kit renders")
-    flags = ["--name", name, "--user", container["user"]]
-    if container.get("readonlyRootFilesystem"):
-        flags += ["--read-only", "--read-only-tmpfs=false"]
-    volumes = {volume["name"]: volume for volume in task_definition.get("volumes", [])}
-    for mount in container.get("mountPoints", []):
-        volume = volumes[mount["sourceVolume"]]
-        if "host" in volume or "efsVolumeConfiguration" in volume:
-            raise ValueError(f"run_flags does not translate volume {volume} yet")
-        options = ",ro" if mount.get("readOnly") else ""
-        if tmp == "tmpfs":
-            flags += ["--mount", f"type=tmpfs,destination={mount['containerPath']},tmpfs-mode=1777{options}"]
-        else:
-            flags += ["--mount", f"type=volume,source={name}-{volume['name']},"
-                                 f"destination={mount['containerPath']}{options}"]
-    if container.get("linuxParameters", {}).get("initProcessEnabled"):
-        flags.append("--init")
-    unknown_linux = set(container.get("linuxParameters", {})) - {"initProcessEnabled"}
-    if unknown_linux:
-        raise ValueError(f"run_flags does not translate linuxParameters {sorted(unknown_linux)} yet")
-    # ECS's default stop timeout on Fargate is 30 s.
-    flags += ["--stop-timeout", str(container.get("stopTimeout", 30))]
-    cpu_units = int(container.get("cpu") or task_definition["cpu"])
-    memory = int(container.get("memory") or task_definition["memory"])
-    flags += ["--cpus", f"{cpu_units / 1024:g}", "--memory", f"{memory}m", "--memory-swap", f"{memory}m"]
-    variables = {item["name"]: item["value"] for item in container.get("environment", [])}
-    variables |= {item["name"]: _stand_in_secret(item["name"]) for item in container.get("secrets", [])}
-    variables |= environment or {}
-    for key, value in variables.items():
-        flags += ["--env", f"{key}={value}"]
-    for mapping in container.get("portMappings", []):
-        protocol = mapping.get("protocol", "tcp")
-        flags += ["--publish", f"127.0.0.1:{host_port}:{mapping['containerPort']}/{protocol}"]
-    check = container.get("healthCheck")
-    if check:
-        kind, *command = check["command"]
-        # podman takes a JSON array as exec form and a plain string as a shell command.
-        if kind == "CMD":
-            flags += ["--health-cmd", json.dumps(command)]
-        elif kind == "CMD-SHELL":
-            [shell] = command
-            flags += ["--health-cmd", shell]
-        else:
-            raise ValueError(f"unknown health check form {kind!r}")
-        # ECS's defaults: 30 s, 5 s, 3 retries, no start period.
-        flags += ["--health-interval", f"{check.get('interval', 30)}s",
-                  "--health-timeout", f"{check.get('timeout', 5)}s",
-                  "--health-retries", str(check.get("retries", 3)),
-                  "--health-start-period", f"{check.get('startPeriod', 0)}s"]
-    return flags
 
 
 @contextmanager

@@ -58,6 +58,9 @@ def test_json_goes_to_stdout_one_object_per_finding() -> None:
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert invoke("validate", "--format", "xml")[0] == 2
     assert invoke("validate", "--kit", str(RIDERAPP))[0] == 2
+    code, _, stderr = invoke("validate", "--build", str(RIDERAPP))
+    assert code == 2 and "--build and --engine check a kit: add --kit" in stderr, stderr
+    assert invoke("validate", "--kit", "--build", "--engine", "lxc", str(tmp_path))[0] == 2
 
 
 def test_config_validation_imports_no_copier() -> None:

@@ -47,9 +47,15 @@ def validate_configs(paths: Sequence[Path]) -> Report:
     return report
 
 
-def validate_kit(repo: Path, *, mirror: str | None = None, jobs: int = 4) -> Report:
-    """Check the rendered repository ``repo`` as its owner has it, edits included."""
-    from generator.checks import consistency, taskdef, tools
+def validate_kit(
+    repo: Path, *, mirror: str | None = None, jobs: int = 4, engine: str | None = None
+) -> Report:
+    """Check the rendered repository ``repo`` as its owner has it, edits included.
+
+    With ``engine`` (``podman`` or ``docker``) also build its image and run it as the production task
+    definition says (:mod:`generator.checks.container`).
+    """
+    from generator.checks import consistency, container, taskdef, tools
 
     kit = Kit(repo, mirror=mirror)
     checkers: dict[str, Checker] = {
@@ -64,6 +70,9 @@ def validate_kit(repo: Path, *, mirror: str | None = None, jobs: int = 4) -> Rep
         "terraform validate": tools.terraform_validate,
         "checkov": tools.checkov,
     }
+    if engine is not None:
+        built_with = engine
+        checkers["container"] = lambda kit: container.check(kit, built_with)
     report = Report()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {name: pool.submit(_timed, checker, kit) for name, checker in checkers.items()}
