@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -42,8 +43,10 @@ def base_images() -> dict[str, str]:
 
 
 def podman(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    # From the temporary folder: conmon leaves an `oom` marker in its working directory when a
+    # container process is OOM-killed (the memory-limit test), which must not land in the checkout.
     result = subprocess.run(["podman", *args], capture_output=True, text=True, env=PODMAN_ENV,
-                            timeout=timeout, check=False)
+                            timeout=timeout, check=False, cwd=tempfile.gettempdir())
     if check and result.returncode != 0:
         raise AssertionError(f"podman {' '.join(args)} exited {result.returncode}\n{result.stderr[-3000:]}")
     return result

@@ -19,6 +19,7 @@ import shlex
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -161,8 +162,10 @@ class Engine:
     def __call__(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """Run one engine command; never raises for its exit code."""
         try:
+            # From the temporary folder: conmon leaves an `oom` marker in its working directory when a
+            # container process is OOM-killed, which must not land in the user's repository.
             return subprocess.run([self.name, *args], capture_output=True, text=True, env=self.env,
-                                  timeout=timeout, check=False)
+                                  timeout=timeout, check=False, cwd=tempfile.gettempdir())
         except subprocess.TimeoutExpired as expired:
             return subprocess.CompletedProcess([self.name, *args], 124, "",
                                                f"timed out after {expired.timeout} s")
