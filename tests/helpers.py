@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -76,6 +77,21 @@ def install_wheel(wheel: Path, venv: Path) -> Path:
     if installed.returncode != 0:
         unavailable(f"cannot install the wheel's dependencies (no package index?): {installed.stderr[-500:]}")
     return python
+
+
+def without_provenance(name: str, content: bytes) -> bytes:
+    """``content`` of the kit file ``name`` with the template's provenance (the fargate-gen release the
+    kit pins, or the unreleased commit it names) replaced by a placeholder.
+
+    Kits rendered from one template by different routes (a checkout, a wheel, plain copier) record
+    different sources there, as .copier-answers.yml does; every other byte must be the same.
+    """
+    if name == ".pre-commit-config.yaml":
+        return re.sub(rb"(repo: https://github\.com/fargate-gen/fargate-gen\n\s+rev: )\S+", rb"\1<release>", content)
+    if name == ".github/fargate-gen-requirements.in":
+        # The pin itself: `fargate-gen==X.Y.Z` for a release, a comment naming the commit otherwise.
+        return re.sub(rb"(fargate-gen==\S+|# No release to pin:.*)\n\Z", b"<pin>\n", content, flags=re.S)
+    return content
 
 
 def load_yaml(path: Path) -> Any:

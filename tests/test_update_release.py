@@ -64,9 +64,9 @@ def test_the_oldest_release_upgrades_to_this_one_keeping_edits(offline: None, tm
     files = [p for p in kit.rglob("*") if p.is_file() and ".git" not in p.parts]
     assert not [p for p in files if p.suffix == ".rej"]
     assert not [p for p in files if any(line.startswith("<<<<<<< ") for line in p.read_text(errors="replace").splitlines())]
-    # The upgraded kit is the one this version renders, plus the owner's edits.
+    # The upgraded kit is the one this release renders, plus the owner's edits.
     fresh = tmp_path / "fresh"
-    new(fresh, config=kit / "fargate-gen.yml")
+    new(fresh, config=kit / "fargate-gen.yml", template=CANONICAL, vcs_ref=newest)
     for path in fresh.rglob("*"):
         relative = path.relative_to(fresh)
         if path.is_file() and relative.parts[0] != ".git" and relative.name not in ("Dockerfile", ".copier-answers.yml"):
