@@ -288,7 +288,7 @@ def effective_environments(config: Mapping[str, Any]) -> list[dict[str, Any]]:
         environment["production"] = index == len(entries) - 1
         environment.setdefault("fargate_spot_percent", 0)
         if environment.get("domain") and not environment.get("hosted_zone"):
-            environment["hosted_zone"] = environment["domain"].split(".", 1)[1]
+            environment["hosted_zone"] = str(environment["domain"]).split(".", 1)[1]
         environments.append(environment)
     return environments
 
